@@ -1,0 +1,274 @@
+/// Calendar extension of verdict's CEL (not part of standard CEL).
+///
+/// Types:
+/// - `date`: a proleptic Gregorian calendar date, years 1...9999, no time zone.
+/// - `timestamp`: an instant (seconds + nanoseconds since 1970-01-01T00:00:00Z) together
+///   with the UTC offset it was written in. Equality and ordering compare the instant only.
+///
+/// Functions:
+/// - `date(string) -> date`: exactly "YYYY-MM-DD"; an invalid date (e.g. "2025-02-30")
+///   is an error.
+/// - `date(timestamp) -> date`: the calendar date in the timestamp's own offset
+///   (`date(timestamp('2026-03-14T23:30:00-05:00')) == date('2026-03-14')`).
+/// - `timestamp(string) -> timestamp`: RFC 3339, `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`;
+///   `T`/`t` separator, `Z`/`z`; 1 to 9 fraction digits; a leap second (`:60`) is rejected.
+/// - `string(date)`, `string(timestamp)`: "YYYY-MM-DD"; RFC 3339 in the timestamp's own
+///   offset, always with seconds, the fraction with minimal digits only when non-zero,
+///   "Z" when written with Z, otherwise ±HH:MM (so "+00:00" round-trips).
+/// - `d.addMonths(int) -> date`: the same day n calendar months later, clamped to the last
+///   day of a shorter month (2025-01-31 + 1 = 2025-02-28; 2024-02-29 + 12 = 2025-02-28).
+/// - `d.addDays(int) -> date`, `t.addHours(int) -> timestamp` (keeps the offset).
+/// - `d.daysUntil(date) -> int`: signed number of days from `d` to the argument.
+/// - `d.year()`, `d.month()`, `d.day()` -> int.
+/// - `< <= > >= == !=` between two dates and between two timestamps; mixing a date and a
+///   timestamp is a type error (checked) or a no-such-overload error (unchecked).
+///
+/// Results outside years 1...9999 are `range` errors, never traps.
+
+/// A proleptic Gregorian calendar date, years 1...9999.
+public struct CELDate: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let year: Int
+    public let month: Int
+    public let day: Int
+
+    public init?(year: Int, month: Int, day: Int) {
+        guard (1...9999).contains(year), (1...12).contains(month), day >= 1,
+              day <= CELDate.daysInMonth(year: year, month: month) else { return nil }
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    private init(unchecked year: Int, _ month: Int, _ day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
+
+    static func daysInMonth(year: Int, month: Int) -> Int {
+        switch month {
+        case 1, 3, 5, 7, 8, 10, 12: return 31
+        case 4, 6, 9, 11: return 30
+        case 2: return isLeap(year) ? 29 : 28
+        default: return 0
+        }
+    }
+
+    /// Parses exactly "YYYY-MM-DD".
+    public static func parse(_ s: String) -> CELDate? {
+        let u = Array(s.utf8)
+        guard u.count == 10 else { return nil }
+        return parse(bytes: u[...])
+    }
+
+    static func parse(bytes u: ArraySlice<UInt8>) -> CELDate? {
+        guard u.count == 10 else { return nil }
+        let b = u.startIndex
+        guard u[b + 4] == UInt8(ascii: "-"), u[b + 7] == UInt8(ascii: "-"),
+              let y = digits(u, b, 4), let m = digits(u, b + 5, 2), let d = digits(u, b + 8, 2)
+        else { return nil }
+        return CELDate(year: y, month: m, day: d)
+    }
+
+    public var description: String {
+        pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
+    }
+
+    /// Days since 1970-01-01 (which is 0).
+    public var daysSinceEpoch: Int64 {
+        // Howard Hinnant's days_from_civil.
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = Int64((month + 9) % 12)
+        let doy = (153 * mp + 2) / 5 + Int64(day) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
+    static let minDays: Int64 = -719162  // 0001-01-01
+    static let maxDays: Int64 = 2932896  // 9999-12-31
+
+    /// The date `days` after 1970-01-01; nil outside years 1...9999.
+    public init?(daysSinceEpoch days: Int64) {
+        guard days >= CELDate.minDays, days <= CELDate.maxDays else { return nil }
+        let z = days + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        self.init(unchecked: Int(m <= 2 ? y + 1 : y), Int(m), Int(d))
+    }
+
+    /// The same day `n` calendar months later (or earlier), clamped to the last day of
+    /// a shorter month; nil when out of range.
+    public func addingMonths(_ n: Int64) -> CELDate? {
+        let base = Int64(year) * 12 + Int64(month - 1)
+        let (total, o) = base.addingReportingOverflow(n)
+        guard !o else { return nil }
+        let ny = total >= 0 ? total / 12 : (total - 11) / 12
+        let nm = total - ny * 12 + 1
+        guard ny >= 1, ny <= 9999 else { return nil }
+        let y = Int(ny), m = Int(nm)
+        return CELDate(year: y, month: m, day: Swift.min(day, CELDate.daysInMonth(year: y, month: m)))
+    }
+
+    public func addingDays(_ n: Int64) -> CELDate? {
+        let (d, o) = daysSinceEpoch.addingReportingOverflow(n)
+        guard !o else { return nil }
+        return CELDate(daysSinceEpoch: d)
+    }
+
+    public static func < (a: CELDate, b: CELDate) -> Bool {
+        (a.year, a.month, a.day) < (b.year, b.month, b.day)
+    }
+}
+
+/// An instant plus the UTC offset it was written in. Equality, hashing and ordering use
+/// the instant only.
+public struct CELTimestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Seconds since 1970-01-01T00:00:00Z.
+    public let seconds: Int64
+    /// 0..<1_000_000_000
+    public let nanos: Int32
+    /// The UTC offset the timestamp is shown in, -86399...86399.
+    public let offsetSeconds: Int32
+    /// True when the offset was written as "Z" (printing keeps "Z" rather than "+00:00").
+    public let writtenWithZ: Bool
+
+    /// Validates nanos and offset, and that the local date is within years 1...9999.
+    public init?(seconds: Int64, nanos: Int32 = 0, offsetSeconds: Int32 = 0, writtenWithZ: Bool? = nil) {
+        guard nanos >= 0, nanos < 1_000_000_000, offsetSeconds > -86400, offsetSeconds < 86400 else { return nil }
+        let (local, o) = seconds.addingReportingOverflow(Int64(offsetSeconds))
+        guard !o else { return nil }
+        let days = local >= 0 ? local / 86400 : (local - 86399) / 86400
+        guard days >= CELDate.minDays, days <= CELDate.maxDays else { return nil }
+        self.seconds = seconds
+        self.nanos = nanos
+        self.offsetSeconds = offsetSeconds
+        self.writtenWithZ = writtenWithZ ?? (offsetSeconds == 0)
+    }
+
+    /// RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|z|±HH:MM)`; `T` or `t` separator;
+    /// 1–9 fraction digits; second 60 (leap second) is rejected.
+    public static func parse(_ s: String) -> CELTimestamp? {
+        let u = Array(s.utf8)
+        guard u.count >= 20 else { return nil }
+        guard let date = CELDate.parse(bytes: u[0..<10]) else { return nil }
+        guard u[10] == UInt8(ascii: "T") || u[10] == UInt8(ascii: "t"),
+              u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
+              let hh = digits(u[...], 11, 2), let mm = digits(u[...], 14, 2), let ss = digits(u[...], 17, 2),
+              hh < 24, mm < 60, ss < 60 else { return nil }
+        var i = 19
+        var nanos: Int32 = 0
+        if i < u.count, u[i] == UInt8(ascii: ".") {
+            i += 1
+            var n = 0
+            var count = 0
+            while i < u.count, u[i] >= 48, u[i] <= 57 {
+                guard count < 9 else { return nil }
+                n = n * 10 + Int(u[i] - 48)
+                count += 1
+                i += 1
+            }
+            guard count > 0 else { return nil }
+            for _ in count..<9 { n *= 10 }
+            nanos = Int32(n)
+        }
+        guard i < u.count else { return nil }
+        var offset = 0
+        var z = false
+        if u[i] == UInt8(ascii: "Z") || u[i] == UInt8(ascii: "z") {
+            z = true
+            i += 1
+        } else if u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") {
+            guard i + 6 == u.count, u[i + 3] == UInt8(ascii: ":"),
+                  let oh = digits(u[...], i + 1, 2), let om = digits(u[...], i + 4, 2), oh < 24, om < 60
+            else { return nil }
+            offset = (oh * 3600 + om * 60) * (u[i] == UInt8(ascii: "-") ? -1 : 1)
+            i += 6
+        } else {
+            return nil
+        }
+        guard i == u.count else { return nil }
+        let local = date.daysSinceEpoch * 86400 + Int64(hh * 3600 + mm * 60 + ss)
+        return CELTimestamp(seconds: local - Int64(offset), nanos: nanos, offsetSeconds: Int32(offset), writtenWithZ: z)
+    }
+
+    var localSeconds: Int64 { seconds + Int64(offsetSeconds) }
+
+    /// The calendar date in the timestamp's own offset.
+    public var date: CELDate {
+        let l = localSeconds
+        let days = l >= 0 ? l / 86400 : (l - 86399) / 86400
+        // The initializer guarantees the range; fall back to the epoch defensively.
+        return CELDate(daysSinceEpoch: days) ?? CELDate(daysSinceEpoch: 0) ?? CELDate.epoch
+    }
+
+    public var description: String {
+        let l = localSeconds
+        let days = l >= 0 ? l / 86400 : (l - 86399) / 86400
+        let sod = Int(l - days * 86400)
+        var s = date.description + "T" + pad(sod / 3600, 2) + ":" + pad(sod / 60 % 60, 2) + ":" + pad(sod % 60, 2)
+        if nanos != 0 {
+            var frac = pad(Int(nanos), 9)
+            while frac.hasSuffix("0") { frac.removeLast() }
+            s += "." + frac
+        }
+        if writtenWithZ && offsetSeconds == 0 {
+            s += "Z"
+        } else {
+            let o = Int(offsetSeconds)
+            s += (o < 0 ? "-" : "+") + pad(abs(o) / 3600, 2) + ":" + pad(abs(o) / 60 % 60, 2)
+        }
+        return s
+    }
+
+    /// `n` hours later (or earlier), in the same offset; nil on overflow or out of range.
+    public func addingHours(_ n: Int64) -> CELTimestamp? {
+        let (delta, o1) = n.multipliedReportingOverflow(by: 3600)
+        guard !o1 else { return nil }
+        let (s, o2) = seconds.addingReportingOverflow(delta)
+        guard !o2 else { return nil }
+        return CELTimestamp(seconds: s, nanos: nanos, offsetSeconds: offsetSeconds, writtenWithZ: writtenWithZ)
+    }
+
+    public static func == (a: CELTimestamp, b: CELTimestamp) -> Bool {
+        a.seconds == b.seconds && a.nanos == b.nanos
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(seconds)
+        h.combine(nanos)
+    }
+
+    public static func < (a: CELTimestamp, b: CELTimestamp) -> Bool {
+        (a.seconds, a.nanos) < (b.seconds, b.nanos)
+    }
+}
+
+extension CELDate {
+    static let epoch = CELDate(unchecked: 1970, 1, 1)
+}
+
+private func digits(_ u: ArraySlice<UInt8>, _ start: Int, _ n: Int) -> Int? {
+    var v = 0
+    for i in start..<(start + n) {
+        guard i < u.endIndex else { return nil }
+        let c = u[i]
+        guard c >= 48, c <= 57 else { return nil }
+        v = v * 10 + Int(c - 48)
+    }
+    return v
+}
+
+private func pad(_ v: Int, _ width: Int) -> String {
+    let s = String(v)
+    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+}
