@@ -25,10 +25,12 @@ public enum YAMLDocument {
             ]))
         }
         var input = bytes
+        var bomLength = 0
         if input.count >= 3, input[0] == 0xEF, input[1] == 0xBB, input[2] == 0xBF {
             input.removeFirst(3)
+            bomLength = 3
         }
-        var builder = TreeBuilder(input: input, limits: limits)
+        var builder = TreeBuilder(input: input, bomLength: bomLength, limits: limits)
         let root = builder.run()
         if !builder.diagnostics.isEmpty {
             return .failure(YAMLDiagnostics(diagnostics: builder.diagnostics))
@@ -71,6 +73,9 @@ struct TreeBuilder {
     }
 
     let input: [UInt8]
+    /// Bytes of a byte order mark removed before `input` (for messages that
+    /// quote byte offsets of the original file).
+    let bomLength: Int
     let limits: YAMLLimits
     private(set) var diagnostics: [YAMLDiagnostic] = []
     private var stack: [Frame] = []
@@ -85,8 +90,9 @@ struct TreeBuilder {
 
     static let maxDiagnostics = 100
 
-    init(input: [UInt8], limits: YAMLLimits) {
+    init(input: [UInt8], bomLength: Int = 0, limits: YAMLLimits) {
         self.input = input
+        self.bomLength = bomLength
         self.limits = limits
     }
 
@@ -149,16 +155,27 @@ struct TreeBuilder {
             // Reader errors carry a byte offset, not a mark.
             let offset = Int(clamping: p.problem_offset)
             var message = Self.oneLine(problem)
-            if p.problem_value != -1 {
+            if p.problem_value >= 0 {
                 let hex = String(p.problem_value, radix: 16, uppercase: false)
-                message += " 0x" + (hex.count % 2 == 1 ? "0" + hex : hex)
+                if problem.contains("octet") {
+                    message += " 0x" + (hex.count < 2 ? "0" + hex : hex)
+                } else {
+                    message += " u+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+                }
             }
-            message += " at byte \(offset)"
+            message += " at byte \(offset + bomLength)"
             report(markForByte(offset), message)
         default:
             var message = Self.oneLine(problem)
-            if let context = text(p.context) { message += " " + Self.oneLine(context) }
-            report(Self.mark(p.problem_mark), message)
+            let problemMark = Self.mark(p.problem_mark)
+            if let context = text(p.context) {
+                message += " " + Self.oneLine(context)
+                let contextMark = Self.mark(p.context_mark)
+                if contextMark != problemMark {
+                    message += " (started at line \(contextMark.line), column \(contextMark.column))"
+                }
+            }
+            report(problemMark, message)
         }
     }
 
@@ -371,6 +388,9 @@ struct TreeBuilder {
         if allowed { return tag }
         if CoreTag.scalarTags.contains(tag) || tag == CoreTag.seq || tag == CoreTag.map {
             report(mark, "tag `\(shown)` cannot be used on a \(kind)", length: shown.unicodeScalars.count)
+        } else if tag.hasPrefix(CoreTag.prefix) {
+            report(mark, "tag `\(shown)` is not supported (only !!str, !!int, !!float, !!bool, !!null, !!seq and !!map)",
+                   length: shown.unicodeScalars.count)
         } else {
             report(mark, "custom tag `\(shown)` is not supported", length: shown.unicodeScalars.count)
         }

@@ -160,6 +160,14 @@ func m(_ line: Int, _ column: Int) -> YAMLMark { YAMLMark(line: line, column: co
         for i in -2...(s.text.unicodeScalars.count + 2) { _ = s.mark(atOffset: i) }
     }
 
+    @Test func doubleQuotedMultiLineWithEscapedBreak() throws {
+        let root = try #require(parseOK("e: \"ab \\\n   cd\n  ef\"\n"))
+        let s = try #require(root.value(forKey: "e")?.scalar)
+        #expect(s.text == "ab cd ef")
+        #expect(s.mark(atOffset: 3) == m(2, 4))  // c
+        #expect(s.mark(atOffset: 6) == m(3, 3))  // e
+    }
+
     @Test func crlfLines() throws {
         let root = try #require(parseOK("a: |\r\n  x\r\n  yz\r\nb: 1\r\n"))
         let s = try #require(root.value(forKey: "a")?.scalar)
@@ -266,7 +274,7 @@ func m(_ line: Int, _ column: Int) -> YAMLMark { YAMLMark(line: line, column: co
         let errors = parseErrors("a: !foo x\nb: !!python/object y\nc: !!seq [1]\nd: !!map [1]\ne: !!int abc\n")
         #expect(errors.map(\.message) == [
             "custom tag `!foo` is not supported",
-            "custom tag `!!python/object` is not supported",
+            "tag `!!python/object` is not supported (only !!str, !!int, !!float, !!bool, !!null, !!seq and !!map)",
             "tag `!!map` cannot be used on a sequence",
             "`abc` is not a valid !!int",
         ])
@@ -338,6 +346,14 @@ func m(_ line: Int, _ column: Int) -> YAMLMark { YAMLMark(line: line, column: co
         #expect(errors.first?.message == "invalid leading utf-8 octet 0xff at byte 10")
         let truncated = parseErrors(Array("k: 保".utf8).dropLast())
         #expect(truncated.first?.mark == m(1, 4))
+        let surrogate = parseErrors(Array("k: ".utf8) + [0xED, 0xA0, 0x80])
+        #expect(surrogate.first?.message == "invalid unicode character u+d800 at byte 3")
+        let control = parseErrors(Array("k: a\u{7}".utf8))
+        #expect(control.first?.message == "control characters are not allowed u+0007 at byte 4")
+        #expect(control.first?.mark == m(1, 5))
+        let withBOM = parseErrors([0xEF, 0xBB, 0xBF] + Array("k: ".utf8) + [0xFE])
+        #expect(withBOM.first?.message == "invalid leading utf-8 octet 0xfe at byte 6")
+        #expect(withBOM.first?.mark == m(1, 4))
     }
 
     @Test func multipleDocuments() {
@@ -369,7 +385,7 @@ func m(_ line: Int, _ column: Int) -> YAMLMark { YAMLMark(line: line, column: co
         let quote = parseErrors("a: 1\nb: \"open\n")
         #expect(quote.count == 1)
         #expect(quote.first?.mark.line == 3)
-        #expect(quote.first?.message == "found unexpected end of stream while scanning a quoted scalar")
+        #expect(quote.first?.message == "found unexpected end of stream while scanning a quoted scalar (started at line 2, column 4)")
         let bad = parseErrors("a: [1, 2\nb: 3\n")
         #expect(bad.count == 1)
     }
