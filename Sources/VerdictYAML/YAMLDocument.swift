@@ -179,6 +179,26 @@ struct TreeBuilder {
         }
     }
 
+    /// Text from the file made safe for a one-line message: control
+    /// characters and backticks escaped, long text shortened.
+    static func describe(_ text: String) -> String {
+        var out = ""
+        var n = 0
+        for s in text.unicodeScalars {
+            if n == 64 {
+                out += "…"
+                break
+            }
+            if s.value < 0x20 || s.value == 0x7F || s == "`" || SourceAligner.isBreak(s) {
+                out += "\\u{" + String(s.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(s)
+            }
+            n += 1
+        }
+        return out
+    }
+
     /// libyaml's messages, as one lowercase line.
     static func oneLine(_ s: String) -> String {
         String(s.lowercased().map { $0 == "\n" || $0 == "\r" ? " " : $0 })
@@ -408,7 +428,7 @@ struct TreeBuilder {
         default: ok = true
         }
         if !ok {
-            report(mark, "`\(scalar.text)` is not a valid \(CoreTag.display(tag))")
+            report(mark, "`\(Self.describe(scalar.text))` is not a valid \(CoreTag.display(tag))")
         }
     }
 
@@ -447,7 +467,7 @@ struct TreeBuilder {
             return
         }
         if let firstLine = frame.seenKeys[scalar.text] {
-            report(start, "duplicate key `\(scalar.text)` (first defined at line \(firstLine))", length: length)
+            report(start, "duplicate key `\(Self.describe(scalar.text))` (first defined at line \(firstLine))", length: length)
         } else {
             frame.seenKeys[scalar.text] = start.line
         }

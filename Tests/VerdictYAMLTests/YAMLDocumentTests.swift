@@ -270,6 +270,11 @@ func m(_ line: Int, _ column: Int) -> YAMLMark { YAMLMark(line: line, column: co
         #expect(errors[1].length == 15)
     }
 
+    @Test func duplicateKeyMessagesStayOnOneLine() {
+        let errors = parseErrors("\"a\\nb\": 1\n\"a\\nb\": 2\n")
+        #expect(errors.map(\.message) == ["duplicate key `a\\u{a}b` (first defined at line 1)"])
+    }
+
     @Test func customTags() {
         let errors = parseErrors("a: !foo x\nb: !!python/object y\nc: !!seq [1]\nd: !!map [1]\ne: !!int abc\n")
         #expect(errors.map(\.message) == [
