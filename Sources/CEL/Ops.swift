@@ -135,8 +135,8 @@ func compareIntDouble(_ i: Int64, _ d: Double) -> Int? {
     if d.isNaN { return nil }
     if d >= 9.223372036854775808e18 { return -1 }
     if d < -9.223372036854775808e18 { return 1 }
-    let t = d.rounded(.towardZero)
-    let ti = Int64(t)
+    let ti = Int64(d)  // truncates toward zero; exact for |d| < 2^63
+    let t = Double(ti)
     if i < ti { return -1 }
     if i > ti { return 1 }
     // integer parts equal; the fraction decides
@@ -331,7 +331,7 @@ func fnInt(_ a: CELValue) -> CELValue {
         guard d.isFinite, d > -9.223372036854775808e18, d < 9.223372036854775808e18 else {
             return err(.range, "double value out of int range: \(formatDoubleGo(d))")
         }
-        return .int(Int64(d.rounded(.towardZero)))
+        return .int(Int64(d))  // truncates toward zero
     case .string(let s):
         guard let i = Int64(s) else { return err(.invalidArgument, "cannot convert string '\(s)' to int") }
         return .int(i)

@@ -174,6 +174,7 @@ struct RegexParser {
         var items: [RegexNode] = []
         while let c = peek(), c != 0x7C, c != 0x29 {  // | )
             var atom = try parseAtom(depth: depth)
+            var quantified = false  // `a**` is an error, `(a*)*` is fine
             // quantifiers
             while let q = peek() {
                 var mn = 0
@@ -186,7 +187,8 @@ struct RegexParser {
                 if case .assert = atom { throw fail("missing argument to repetition operator") }
                 if case .empty = atom { throw fail("missing argument to repetition operator") }
                 if peek() == 0x3F { i += 1 }  // lazy: same match/no-match result
-                if case .repeatNode = atom { throw fail("bad repetition operator") }
+                if quantified { throw fail("bad repetition operator") }
+                quantified = true
                 atom = .repeatNode(atom, min: mn, max: mx)
             }
             items.append(atom)

@@ -106,9 +106,8 @@ struct Lexer {
                 // raw string prefix
                 if (c == "r" || c == "R"), let q = peek(1), q == "'" || q == "\"" {
                     i += 1
-                    if let str = lexString(start: start, raw: true) {
-                        out.append(Token(kind: .string(str), offset: start, length: i - start))
-                    }
+                    let str = lexString(start: start, raw: true)
+                    out.append(Token(kind: .string(str), offset: start, length: i - start))
                     continue
                 }
                 while Lexer.isIdentPart(peek()) { i += 1 }
@@ -121,13 +120,14 @@ struct Lexer {
                 continue
             }
             if Lexer.isDigit(c) || (c == "." && Lexer.isDigit(peek(1))) {
-                if let t = lexNumber() { out.append(t) }
+                // On a malformed number, a placeholder keeps the parser from cascading errors.
+                let t = lexNumber()
+                out.append(t ?? Token(kind: .int(0), offset: start, length: i - start))
                 continue
             }
             if c == "'" || c == "\"" {
-                if let str = lexString(start: start, raw: false) {
-                    out.append(Token(kind: .string(str), offset: start, length: i - start))
-                }
+                let str = lexString(start: start, raw: false)
+                out.append(Token(kind: .string(str), offset: start, length: i - start))
                 continue
             }
             let two: String = peek(1).map { String(c) + String($0) } ?? ""
@@ -173,7 +173,7 @@ struct Lexer {
                 return nil
             }
             guard !text.isEmpty, let v = UInt64(text, radix: 16) else {
-                error("integer literal out of range", start, i - start)
+                error(text.isEmpty ? "invalid hexadecimal literal" : "integer literal out of range", start, i - start)
                 return nil
             }
             return Token(kind: isUint ? .uint(v) : .int(v), offset: start, length: i - start)
@@ -222,8 +222,9 @@ struct Lexer {
     }
 
     /// Lexes a quoted string starting at `i` (the quote). `start` includes any raw prefix.
-    mutating func lexString(start: Int, raw: Bool) -> String? {
-        guard let q = peek() else { return nil }
+    /// Problems are recorded as diagnostics; the (partial) value is returned regardless.
+    mutating func lexString(start: Int, raw: Bool) -> String {
+        guard let q = peek() else { return "" }
         let triple = peek(1) == q && peek(2) == q
         i += triple ? 3 : 1
         var out = String.UnicodeScalarView()
@@ -231,7 +232,7 @@ struct Lexer {
         while true {
             guard let c = peek() else {
                 error("unterminated string literal", start, i - start)
-                return nil
+                return String(out)
             }
             if c == q {
                 if !triple {
@@ -248,7 +249,7 @@ struct Lexer {
             }
             if !triple && (c == "\n" || c == "\r") {
                 error("unterminated string literal", start, i - start)
-                return nil
+                return String(out)
             }
             if c == "\\" && !raw {
                 let escStart = i
@@ -308,7 +309,8 @@ struct Lexer {
             out.append(c)
             i += 1
         }
-        return ok ? String(out) : nil
+        _ = ok
+        return String(out)
     }
 }
 

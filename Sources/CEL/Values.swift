@@ -165,7 +165,7 @@ func formatDoubleGo(_ d: Double) -> String {
     while let l = digits.last, l == "0", digits.count > 1 { digits.removeLast() }
     let sign = d.sign == .minus ? "-" : ""
     let exp = dp - 1
-    if exp < -4 || exp >= 21 {
+    if exp < -4 || exp >= 6 {  // Go: shortest %g switches to e-notation at exponent 6
         var s = sign + String(digits[0])
         if digits.count > 1 { s += "." + String(digits[1...]) }
         s += exp < 0 ? "e-" : "e+"
@@ -271,10 +271,10 @@ func scalarCompare(_ a: String, _ b: String) -> Int {
 
 /// The Int64 equal to `d`, or nil when `d` is not integral or out of range.
 func exactInt64(_ d: Double) -> Int64? {
-    guard d.isFinite, d == d.rounded(.towardZero), d >= -9.223372036854775808e18, d < 9.223372036854775808e18 else {
-        return nil
-    }
-    return Int64(d)
+    // Range first, then truncate (no libm needed): the conversion truncates toward zero.
+    guard d.isFinite, d >= -9.223372036854775808e18, d < 9.223372036854775808e18 else { return nil }
+    let i = Int64(d)
+    return Double(i) == d ? i : nil
 }
 
 /// An insertion-ordered CEL map. Keys are ints, bools or strings.
