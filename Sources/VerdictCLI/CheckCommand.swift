@@ -1,0 +1,24 @@
+import ArgumentParser
+import VerdictEngine
+
+/// `verdict check`: load and check the policies; print every problem.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Load and check the policies, printing every problem as file:line:column.",
+        discussion: "Exit status: 0 when the policies are clean, 1 when not."
+    )
+
+    @Option(name: .long, help: "The policy folder.")
+    var policies: String = "./policies"
+
+    func run() throws {
+        let set = try PolicyLoading.load(policies, stream: 1, failure: 1)
+        var text = ""
+        for p in set.policies {
+            text += "\(p.name): \(p.decisionNames.count) decisions, \(p.digest)\n"
+        }
+        text += "ok: \(set.policies.count) polic\(set.policies.count == 1 ? "y" : "ies") checked\n"
+        Output.stdout(text)
+    }
+}

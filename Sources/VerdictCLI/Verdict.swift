@@ -1,0 +1,43 @@
+import ArgumentParser
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `verdict`: answers after-sales questions for tickets from policies written as YAML.
+struct Verdict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verdict",
+        abstract: "Answer questions about tickets from policies written as data.",
+        discussion: """
+            Policies are YAML files in a folder (default ./policies). `verdict eval` reads
+            tickets as JSON Lines on standard input and writes one JSON line per ticket.
+            """,
+        version: "0.1.0",
+        subcommands: [EvalCommand.self, CheckCommand.self, ExprCommand.self]
+    )
+}
+
+/// Entry point: the contract's exit codes (usage errors are 2, not
+/// ArgumentParser's 64).
+@main
+enum Main {
+    static func main() {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try Verdict.parseAsRoot()
+            try command.run()
+        } catch {
+            let code = Verdict.exitCode(for: error)
+            let message = Verdict.fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { print(message) }
+                exit(0)
+            }
+            if !message.isEmpty { Output.stderr(message + "\n") }
+            exit(code.rawValue == 64 ? 2 : code.rawValue)
+        }
+    }
+}

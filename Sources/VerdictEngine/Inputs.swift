@@ -1,0 +1,210 @@
+import CEL
+import VerdictJSON
+
+/// The declared ticket inputs, planned once: each leaf knows its slot, its
+/// type and its default, so binding a ticket walks the declaration once and
+/// never resolves a name.
+final class InputPlan: Sendable {
+    indirect enum Kind: Sendable {
+        case bool, int, double, string, date, timestamp
+        case enumeration(Set<String>, [String])
+        case list(Kind)
+        case object([Node])
+    }
+
+    struct Node: Sendable {
+        var key: String
+        var path: String
+        var slot: Int
+        var kind: Kind
+        var optional: Bool
+        var defaultValue: CELValue?
+        var min: Int64?
+        var max: Int64?
+    }
+
+    /// The fields of an object input, to build its map when an expression reads the object itself.
+    final class Group: Sendable {
+        let keys: [String]
+        let slots: [Int]
+        init(keys: [String], slots: [Int]) {
+            self.keys = keys
+            self.slots = slots
+        }
+    }
+
+    let roots: [Node]
+
+    init(roots: [Node]) { self.roots = roots }
+
+    /// The state of a parent object while binding its fields.
+    private enum Parent {
+        case present(JSONObject)
+        case absent(optional: Bool, path: String)
+        case invalid(CELError)
+    }
+
+    /// Fills the input slots of `values`. Object slots that are present are
+    /// left to the caller to build on demand (marked in `pendingGroups`).
+    func bind(_ ticket: JSONObject, values: inout [CELValue], pendingGroups: inout [Int]) {
+        for node in roots {
+            bind(node, ticket[node.key], parentAbsent: nil, values: &values, pendingGroups: &pendingGroups)
+        }
+    }
+
+    private func bind(
+        _ node: Node, _ json: JSONValue?, parentAbsent: CELError?, values: inout [CELValue], pendingGroups: inout [Int]
+    ) {
+        // A field whose parent object is missing or invalid.
+        if let parentAbsent {
+            if case .object(let children) = node.kind {
+                values[node.slot] = node.optional ? .null : .error(parentAbsent)
+                for c in children {
+                    bind(c, nil, parentAbsent: parentAbsent, values: &values, pendingGroups: &pendingGroups)
+                }
+            } else if let d = node.defaultValue {
+                values[node.slot] = d
+            } else if parentAbsent.code == .missing {
+                values[node.slot] = node.optional ? .null : .error(Self.missing(node.path))
+            } else {
+                values[node.slot] = .error(parentAbsent)
+            }
+            return
+        }
+        guard let json, json != .null else {
+            if case .object(let children) = node.kind {
+                values[node.slot] = node.optional ? .null : .error(Self.missing(node.path))
+                for c in children {
+                    bind(c, nil, parentAbsent: Self.missing(node.path), values: &values, pendingGroups: &pendingGroups)
+                }
+            } else if let d = node.defaultValue {
+                values[node.slot] = d
+            } else {
+                values[node.slot] = node.optional ? .null : .error(Self.missing(node.path))
+            }
+            return
+        }
+        if case .object(let children) = node.kind {
+            guard case .object(let obj) = json else {
+                let e = CELError(.invalidArgument, "\(node.path): expected an object, got \(Self.describe(json))")
+                values[node.slot] = .error(e)
+                for c in children { bind(c, nil, parentAbsent: e, values: &values, pendingGroups: &pendingGroups) }
+                return
+            }
+            pendingGroups.append(node.slot)
+            for c in children {
+                bind(c, obj[c.key], parentAbsent: nil, values: &values, pendingGroups: &pendingGroups)
+            }
+            return
+        }
+        values[node.slot] = convert(json, node.kind, node: node, path: node.path)
+    }
+
+    private func convert(_ json: JSONValue, _ kind: Kind, node: Node, path: String) -> CELValue {
+        switch (kind, json) {
+        case (.bool, .bool(let b)):
+            return .bool(b)
+        case (.int, .number(let n)):
+            guard n.isInteger, let v = n.int else {
+                return .error(
+                    CELError(
+                        n.isInteger ? .range : .invalidArgument,
+                        n.isInteger
+                            ? "\(path): \(Self.clip(n.text)) is out of the 64-bit integer range"
+                            : "\(path): expected a whole number, got \(Self.clip(n.text))"))
+            }
+            if let min = node.min, v < min {
+                return .error(CELError(.range, "\(path): \(v) is below the minimum \(min)"))
+            }
+            if let max = node.max, v > max {
+                return .error(CELError(.range, "\(path): \(v) is above the maximum \(max)"))
+            }
+            return .int(v)
+        case (.double, .number(let n)):
+            guard n.double.isFinite else {
+                return .error(CELError(.range, "\(path): \(Self.clip(n.text)) is out of range"))
+            }
+            return .double(n.double)
+        case (.string, .string(let s)):
+            return .string(s)
+        case (.enumeration(let set, let ordered), .string(let s)):
+            guard set.contains(s) else {
+                return .error(
+                    CELError(
+                        .invalidArgument,
+                        "\(path): unknown value \"\(Self.clip(s))\" (expected one of \(ordered.joined(separator: ", ")))"))
+            }
+            return .string(s)
+        case (.date, .string(let s)):
+            guard let d = CELDate.parse(s) else {
+                return .error(CELError(.invalidArgument, "\(path): \"\(Self.clip(s))\" is not a valid date (YYYY-MM-DD)"))
+            }
+            return .date(d)
+        case (.timestamp, .string(let s)):
+            guard let t = CELTimestamp.parse(s) else {
+                return .error(
+                    CELError(
+                        .invalidArgument,
+                        "\(path): \"\(Self.clip(s))\" is not an RFC 3339 timestamp with a UTC offset"))
+            }
+            return .timestamp(t)
+        case (.list(let inner), .array(let items)):
+            var out: [CELValue] = []
+            out.reserveCapacity(items.count)
+            for (i, item) in items.enumerated() {
+                let v = convert(item, inner, node: node, path: "\(path)[\(i)]")
+                if case .error = v { return v }
+                out.append(v)
+            }
+            return .list(out)
+        default:
+            return .error(
+                CELError(.invalidArgument, "\(path): expected \(Self.expected(kind)), got \(Self.describe(json))"))
+        }
+    }
+
+    static func missing(_ path: String) -> CELError {
+        CELError(.missing, "\(path) is missing")
+    }
+
+    static func expected(_ kind: Kind) -> String {
+        switch kind {
+        case .bool: "true or false"
+        case .int: "a whole number"
+        case .double: "a number"
+        case .string: "a string"
+        case .enumeration: "a string"
+        case .date: "a date string (YYYY-MM-DD)"
+        case .timestamp: "a timestamp string"
+        case .list: "a list"
+        case .object: "an object"
+        }
+    }
+
+    static func describe(_ json: JSONValue) -> String {
+        switch json {
+        case .null: "null"
+        case .bool(let b): b ? "true" : "false"
+        case .number(let n): clip(n.text)
+        case .string(let s): "the string \"\(clip(s))\""
+        case .array: "a list"
+        case .object: "an object"
+        }
+    }
+
+    /// Keeps echoed input short in messages: a 2 MB value must not come back in every reason.
+    static func clip(_ s: String) -> String {
+        var out = ""
+        var n = 0
+        for ch in s.unicodeScalars {
+            if n == 40 { return out + "…" }
+            if ch.value < 0x20 || ch == "\"" || ch == "\\" {
+                out += "\\u{\(String(ch.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(ch)
+            }
+            n += 1
+        }
+        return out
+    }
+}

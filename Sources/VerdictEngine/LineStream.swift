@@ -1,0 +1,137 @@
+import VerdictJSON
+
+/// Drives a `TicketProcessor` over a byte stream of JSON Lines.
+///
+/// - One output line per non-blank input line, in order; blank lines are skipped.
+/// - A byte order mark at the start and CRLF line ends are accepted.
+/// - Answers are written before the next read blocks (a tool can keep the
+///   process open and send one ticket at a time), but not flushed per line
+///   while more input is already buffered (batch input stays fast).
+/// - A line longer than `maxLineBytes` is not buffered: it gets an error line.
+public struct LineStream {
+    public var maxLineBytes: Int
+    public var chunkBytes: Int
+
+    public init(maxLineBytes: Int = 64 << 20, chunkBytes: Int = 256 << 10) {
+        self.maxLineBytes = maxLineBytes
+        self.chunkBytes = chunkBytes
+    }
+
+    public struct Summary: Sendable, Equatable {
+        public var lines = 0
+        public var answered = 0
+        public var errors = 0
+        /// False when the output could not be written (e.g. the reader went away).
+        public var outputOK = true
+    }
+
+    /// `read` fills the buffer and returns the byte count (0 at the end, < 0 on error);
+    /// `write` writes all bytes and returns false when it cannot.
+    public func run(
+        _ processor: TicketProcessor,
+        read: (UnsafeMutableRawBufferPointer) -> Int,
+        write: ([UInt8]) -> Bool
+    ) -> Summary {
+        var summary = Summary()
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(chunkBytes * 2)
+        var chunk = [UInt8](repeating: 0, count: chunkBytes)
+        var out = JSONWriter(capacity: 1 << 16)
+        var lineNumber = 0
+        var atStart = true
+        var skipping = false  // inside a line longer than the limit
+        var eof = false
+
+        func handle(_ start: Int, _ end: Int) {
+            lineNumber += 1
+            var s = start
+            var e = end
+            if atStart {
+                atStart = false
+                if e - s >= 3, buffer[s] == 0xEF, buffer[s + 1] == 0xBB, buffer[s + 2] == 0xBF { s += 3 }
+            }
+            if e > s, buffer[e - 1] == UInt8(ascii: "\r") { e -= 1 }
+            var blank = true
+            var i = s
+            while i < e {
+                let b = buffer[i]
+                if b != 0x20, b != 0x09, b != 0x0D {
+                    blank = false
+                    break
+                }
+                i += 1
+            }
+            if blank { return }
+            summary.lines += 1
+            let ok = buffer.withUnsafeBytes { raw in
+                processor.process(line: UnsafeRawBufferPointer(rebasing: raw[s..<e]), number: lineNumber, into: &out)
+            }
+            if ok { summary.answered += 1 } else { summary.errors += 1 }
+        }
+
+        func tooLong() {
+            lineNumber += 1
+            atStart = false
+            summary.lines += 1
+            summary.errors += 1
+            out.raw("{\"line\":")
+            out.int(Int64(lineNumber))
+            out.raw(",\"id\":null,\"error\":")
+            out.string("line is longer than \(maxLineBytes) bytes")
+            out.raw("}\n")
+        }
+
+        while !eof {
+            let n = chunk.withUnsafeMutableBytes { read($0) }
+            if n <= 0 {
+                eof = true
+            } else {
+                var from = 0
+                if skipping {
+                    // Drop bytes up to the end of the over-long line.
+                    if let nl = chunk[0..<n].firstIndex(of: UInt8(ascii: "\n")) {
+                        skipping = false
+                        from = nl + 1
+                        tooLong()
+                    } else {
+                        from = n
+                    }
+                }
+                if from < n { buffer.append(contentsOf: chunk[from..<n]) }
+            }
+            // Answer every complete line now buffered.
+            var lineStart = 0
+            var i = 0
+            let count = buffer.count
+            while i < count {
+                if buffer[i] == UInt8(ascii: "\n") {
+                    handle(lineStart, i)
+                    lineStart = i + 1
+                }
+                i += 1
+            }
+            if eof, lineStart < count {
+                handle(lineStart, count)
+                lineStart = count
+            }
+            if lineStart > 0 { buffer.removeFirst(lineStart) }
+            if buffer.count > maxLineBytes {
+                buffer.removeAll(keepingCapacity: true)
+                if eof { tooLong() } else { skipping = true }
+            }
+            if eof, skipping {
+                skipping = false
+                tooLong()
+            }
+            // Write before waiting for more input.
+            if !out.bytes.isEmpty {
+                if !write(out.bytes) {
+                    summary.outputOK = false
+                    return summary
+                }
+                out.bytes.removeAll(keepingCapacity: true)
+            }
+        }
+        return summary
+    }
+}

@@ -1,0 +1,164 @@
+import CEL
+import Foundation
+import VerdictYAML
+
+/// Every policy of a folder, loaded, checked and compiled: all or nothing.
+public final class PolicySet: Sendable {
+    /// Concrete policies (those that answer tickets), sorted by name.
+    public let policies: [CompiledPolicy]
+    /// The distinct selector keys (`market`, `product`), in first-declared order, and their defaults.
+    let selectorKeys: [(path: [String], name: String, defaultValue: String?)]
+
+    init(policies: [CompiledPolicy], selectorKeys: [(path: [String], name: String, defaultValue: String?)]) {
+        self.policies = policies
+        self.selectorKeys = selectorKeys
+    }
+
+    /// All decision names across policies, sorted.
+    public var decisionNames: [String] {
+        Array(Set(policies.flatMap(\.decisionNames))).sorted()
+    }
+
+    /// Loads every `*.yaml` / `*.yml` file directly in `directory`, in name order.
+    public static func load(directory: String) throws(PolicyLoadError) -> PolicySet {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw PolicyLoadError(
+                diagnostics: [
+                    PolicyDiagnostic(file: directory, line: 1, column: 1, message: "no policy folder at `\(directory)`")
+                ], sources: [:])
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+            .sorted()
+        var files: [(String, [UInt8])] = []
+        for name in names {
+            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw PolicyLoadError(
+                    diagnostics: [PolicyDiagnostic(file: path, line: 1, column: 1, message: "cannot read `\(path)`")],
+                    sources: [:])
+            }
+            files.append((path, [UInt8](data)))
+        }
+        if files.isEmpty {
+            throw PolicyLoadError(
+                diagnostics: [
+                    PolicyDiagnostic(
+                        file: directory, line: 1, column: 1,
+                        message: "no policy files (`*.yaml`) in `\(directory)`")
+                ], sources: [:])
+        }
+        return try load(files: files)
+    }
+
+    /// Loads policies from in-memory files (path, bytes); used by `load(directory:)` and by tests.
+    public static func load(files: [(path: String, bytes: [UInt8])]) throws(PolicyLoadError) -> PolicySet {
+        var diagnostics: [PolicyDiagnostic] = []
+        var sources: [String: [UInt8]] = [:]
+        var decoded: [PolicyFile] = []
+        for (path, bytes) in files {
+            sources[path] = bytes
+            switch YAMLDocument.parse(bytes) {
+            case .failure(let errors):
+                for d in errors.diagnostics {
+                    diagnostics.append(
+                        PolicyDiagnostic(
+                            file: path, line: d.mark.line, column: d.mark.column, length: d.length ?? 1,
+                            message: d.message))
+                }
+            case .success(nil):
+                diagnostics.append(PolicyDiagnostic(file: path, line: 1, column: 1, message: "the policy file is empty"))
+            case .success(let root?):
+                var decoder = PolicyDecoder(file: path)
+                if let f = decoder.policyFile(root) { decoded.append(f) }
+                diagnostics += decoder.diagnostics
+            }
+        }
+        let resolved = Resolver.resolve(decoded, diagnostics: &diagnostics)
+        var compiled: [CompiledPolicy] = []
+        var checked: [ResolvedPolicy] = []
+        for policy in resolved where !policy.abstract {
+            var compiler = PolicyCompiler(policy: policy)
+            if let c = compiler.compile() {
+                compiled.append(c)
+                checked.append(policy)
+            }
+            diagnostics += compiler.diagnostics
+        }
+        // An abstract policy no concrete one extends is still checked, so its mistakes surface.
+        let extended = Set(resolved.filter { !$0.abstract }.flatMap(\.chain))
+        for policy in resolved where policy.abstract && !extended.contains(policy.name) {
+            var compiler = PolicyCompiler(policy: policy)
+            _ = compiler.compile()
+            diagnostics += compiler.diagnostics
+        }
+        if resolved.allSatisfy(\.abstract), diagnostics.isEmpty, let first = files.first {
+            diagnostics.append(
+                PolicyDiagnostic(
+                    file: first.path, line: 1, column: 1,
+                    message: "every policy is abstract: at least one needs `applies_to` to answer tickets"))
+        }
+        let keys = selectorKeys(checked)
+        diagnostics += overlaps(checked)
+        // The same mistake in a shared base is reported once, not once per market.
+        let unique = Array(Set(diagnostics)).sorted()
+        guard unique.isEmpty else { throw PolicyLoadError(diagnostics: unique, sources: sources) }
+        let order = compiled.indices.sorted { compiled[$0].name < compiled[$1].name }
+        return PolicySet(policies: order.map { compiled[$0] }, selectorKeys: keys)
+    }
+
+    private static func selectorKeys(_ policies: [ResolvedPolicy]) -> [(path: [String], name: String, defaultValue: String?)] {
+        var out: [(path: [String], name: String, defaultValue: String?)] = []
+        for p in policies {
+            for s in p.appliesTo ?? [] where !out.contains(where: { $0.name == s.key }) {
+                var defaultValue: String?
+                if let field = PolicyCompiler.input(at: s.key, in: p.inputs), let d = field.defaultValue,
+                    case .scalar(let scalar) = d.kind
+                {
+                    defaultValue = scalar.text
+                }
+                out.append((s.key.split(separator: ".").map(String.init), s.key, defaultValue))
+            }
+        }
+        return out
+    }
+
+    /// Two policies must never answer the same ticket.
+    private static func overlaps(_ policies: [ResolvedPolicy]) -> [PolicyDiagnostic] {
+        var out: [PolicyDiagnostic] = []
+        let sorted = policies.sorted { $0.name < $1.name }
+        for (i, a) in sorted.enumerated() {
+            for b in sorted[(i + 1)...] {
+                let sa = a.appliesTo ?? []
+                let sb = b.appliesTo ?? []
+                let keys = Set(sa.map(\.key)).union(sb.map(\.key)).sorted()
+                var example: [String] = []
+                let overlap = keys.allSatisfy { key in
+                    let va = sa.first { $0.key == key }.map { Set($0.values) }
+                    let vb = sb.first { $0.key == key }.map { Set($0.values) }
+                    switch (va, vb) {
+                    case (nil, nil):
+                        return true
+                    case (let x?, nil), (nil, let x?):
+                        if let v = x.sorted().first { example.append("\(key) `\(v)`") }
+                        return true
+                    case (let x?, let y?):
+                        let common = x.intersection(y).sorted()
+                        if let v = common.first { example.append("\(key) `\(v)`") }
+                        return !common.isEmpty
+                    }
+                }
+                if overlap, let at = b.appliesToAt ?? Optional(b.nameAt) {
+                    out.append(
+                        PolicyDiagnostic(
+                            file: at.file, line: at.line, column: at.column, length: at.length,
+                            message:
+                                "policies `\(a.name)` and `\(b.name)` both apply to tickets with \(example.joined(separator: " and ")); make their `applies_to` disjoint"
+                        ))
+                }
+            }
+        }
+        return out
+    }
+}

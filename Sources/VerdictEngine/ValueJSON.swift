@@ -1,0 +1,54 @@
+import CEL
+import VerdictJSON
+
+/// CEL values as JSON: dates as "YYYY-MM-DD", timestamps as RFC 3339 in their
+/// own offset, lists as arrays, maps as objects.
+enum ValueJSON {
+    static func write(_ v: CELValue, into w: inout JSONWriter) {
+        switch v {
+        case .null: w.null()
+        case .bool(let b): w.bool(b)
+        case .int(let i): w.int(i)
+        case .double(let d): w.double(d)
+        case .string(let s): w.string(s)
+        case .date(let d): w.string(d.description)
+        case .timestamp(let t): w.string(t.description)
+        case .list(let items):
+            w.raw("[")
+            for (i, item) in items.enumerated() {
+                if i > 0 { w.raw(",") }
+                write(item, into: &w)
+            }
+            w.raw("]")
+        case .map(let m):
+            w.raw("{")
+            for (i, (k, value)) in m.entries.enumerated() {
+                if i > 0 { w.raw(",") }
+                if case .string(let s) = k { w.string(s) } else { w.string(k.celLiteral) }
+                w.raw(":")
+                write(value, into: &w)
+            }
+            w.raw("}")
+        case .error(let e):
+            w.raw("{\"error\":")
+            w.string(e.message)
+            w.raw("}")
+        }
+    }
+
+    /// JSON to CEL for `verdict expr`: integers that fit in 64 bits become
+    /// `int`, other numbers `double`; objects become maps.
+    static func celValue(_ json: JSONValue) -> CELValue {
+        switch json {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .number(let n):
+            if n.isInteger, let i = n.int { return .int(i) }
+            return .double(n.double)
+        case .string(let s): return .string(s)
+        case .array(let items): return .list(items.map(celValue))
+        case .object(let o):
+            return .map((try? CELMap(entries: o.entries.map { (CELValue.string($0.key), celValue($0.value)) })) ?? CELMap())
+        }
+    }
+}
