@@ -179,7 +179,7 @@ def spec_cases():
         add(f"{p}-response-due-crosses-year", m, {"opened_at": "2025-12-31T10:15:30-05:00"})
         add(f"{p}-response-due-into-leap-day", m,
             {"unit": {"installed_on": "2027-06-01"}, "opened_at": "2028-02-28T18:00:00Z"})
-        add(f"{p}-response-due-fraction-seconds-dropped", m,
+        add(f"{p}-response-due-fraction-seconds-kept", m,
             {"opened_at": "2025-08-14T09:30:00.750+08:00"})
 
         # --- maintenance tiers ------------------------------------------------

@@ -170,24 +170,26 @@ def parse_date(v):
 class Timestamp:
     """A local date-time together with the offset text it was written with."""
 
-    def __init__(self, local, offset_text):
+    def __init__(self, local, offset_text, fraction=""):
         self.local = local            # naive datetime, wall clock in the offset
         self.offset_text = offset_text  # "Z" or "+HH:MM" / "-HH:MM", kept verbatim
+        self.fraction = fraction      # fractional seconds digits, trailing zeros removed ("" for none)
 
     def date(self):
         return self.local.date()
 
     def plus_hours(self, h):
         # A fixed offset: adding hours to the wall clock is adding them to the instant.
-        return Timestamp(self.local + dt.timedelta(hours=h), self.offset_text)
+        return Timestamp(self.local + dt.timedelta(hours=h), self.offset_text, self.fraction)
 
     def format(self):
-        return self.local.strftime("%Y-%m-%dT%H:%M:%S") + self.offset_text
+        frac = "." + self.fraction if self.fraction else ""
+        return self.local.strftime("%Y-%m-%dT%H:%M:%S") + frac + self.offset_text
 
 
 def parse_timestamp(v):
     """RFC 3339 with an explicit offset ('Z' or ±HH:MM), else UNKNOWN.
-    Fractional seconds are accepted and dropped from output (seconds precision)."""
+    Fractional seconds are kept (trailing zeros dropped): no precision is lost."""
     if not isinstance(v, str):
         return UNKNOWN
     m = _TS_RE.match(v)
@@ -203,7 +205,8 @@ def parse_timestamp(v):
         local = dt.datetime(y, mo, d, hh, mi, ss)
     except ValueError:  # includes second 60 (leap seconds are not accepted)
         return UNKNOWN
-    return Timestamp(local, offset)
+    fraction = (m.group(7) or "").lstrip(".").rstrip("0")
+    return Timestamp(local, offset, fraction)
 
 
 # --------------------------------------------------------------------------
