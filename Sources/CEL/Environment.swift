@@ -7,7 +7,9 @@ public protocol CELActivation: AnyObject {
 
 /// A simple array-backed activation. Slots beyond the array yield a `missing` error.
 public final class CELArrayActivation: CELActivation {
-    public var values: [CELValue]
+    // Reads happen on every variable access; skip dynamic exclusivity checks (the
+    // activation is not meant to be mutated while an evaluation is running).
+    @exclusivity(unchecked) public var values: [CELValue]
     public init(values: [CELValue]) { self.values = values }
     public func value(slot: Int) -> CELValue {
         slot >= 0 && slot < values.count ? values[slot] : .error(CELError(.missing, "no value for slot \(slot)"))

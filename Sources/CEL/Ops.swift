@@ -17,6 +17,11 @@ func keyText(_ v: CELValue) -> String {
 // MARK: Arithmetic
 
 func opAdd(_ a: CELValue, _ b: CELValue) -> CELValue {
+    // Fast path without copying both values into a tuple.
+    if case .int(let x) = a, case .int(let y) = b {
+        let (r, o) = x.addingReportingOverflow(y)
+        return o ? err(.overflow, "integer overflow in addition") : .int(r)
+    }
     switch (a, b) {
     case (.int(let x), .int(let y)):
         let (r, o) = x.addingReportingOverflow(y)
@@ -34,6 +39,10 @@ func opAdd(_ a: CELValue, _ b: CELValue) -> CELValue {
 }
 
 func opSub(_ a: CELValue, _ b: CELValue) -> CELValue {
+    if case .int(let x) = a, case .int(let y) = b {
+        let (r, o) = x.subtractingReportingOverflow(y)
+        return o ? err(.overflow, "integer overflow in subtraction") : .int(r)
+    }
     switch (a, b) {
     case (.int(let x), .int(let y)):
         let (r, o) = x.subtractingReportingOverflow(y)
@@ -46,6 +55,10 @@ func opSub(_ a: CELValue, _ b: CELValue) -> CELValue {
 }
 
 func opMul(_ a: CELValue, _ b: CELValue) -> CELValue {
+    if case .int(let x) = a, case .int(let y) = b {
+        let (r, o) = x.multipliedReportingOverflow(by: y)
+        return o ? err(.overflow, "integer overflow in multiplication") : .int(r)
+    }
     switch (a, b) {
     case (.int(let x), .int(let y)):
         let (r, o) = x.multipliedReportingOverflow(by: y)
@@ -150,18 +163,30 @@ func cmp<T: Comparable>(_ x: T, _ y: T) -> Int { x < y ? -1 : (x == y ? 0 : 1) }
 enum Relation { case lt, le, gt, ge }
 
 func opEq(_ a: CELValue, _ b: CELValue) -> CELValue {
+    if case .int(let x) = a, case .int(let y) = b { return .bool(x == y) }
+    if case .string(let x) = a, case .string(let y) = b { return .bool(scalarEqual(x, y)) }
     if case .error = a { return a }
     if case .error = b { return b }
     return .bool(celEquals(a, b))
 }
 
 func opNe(_ a: CELValue, _ b: CELValue) -> CELValue {
+    if case .int(let x) = a, case .int(let y) = b { return .bool(x != y) }
+    if case .string(let x) = a, case .string(let y) = b { return .bool(!scalarEqual(x, y)) }
     if case .error = a { return a }
     if case .error = b { return b }
     return .bool(!celEquals(a, b))
 }
 
 func opRelation(_ a: CELValue, _ b: CELValue, _ r: Relation, _ name: String) -> CELValue {
+    if case .int(let x) = a, case .int(let y) = b {
+        switch r {
+        case .lt: return .bool(x < y)
+        case .le: return .bool(x <= y)
+        case .gt: return .bool(x > y)
+        case .ge: return .bool(x >= y)
+        }
+    }
     let c: Int?
     switch (a, b) {
     case (.int(let x), .int(let y)): c = cmp(x, y)
@@ -262,10 +287,18 @@ func fnSize(_ a: CELValue) -> CELValue {
 }
 
 func utf8Contains(_ s: String, _ sub: String) -> Bool {
-    let n = sub.utf8.count
+    if sub.utf8.isEmpty { return true }
+    let fast: Bool?? = s.utf8.withContiguousStorageIfAvailable { h in
+        sub.utf8.withContiguousStorageIfAvailable { nd in bufferContains(h, nd) }
+    }
+    if let f = fast, let r = f { return r }
+    let h = Array(s.utf8), nd = Array(sub.utf8)
+    return h.withUnsafeBufferPointer { hb in nd.withUnsafeBufferPointer { bufferContains(hb, $0) } }
+}
+
+func bufferContains(_ h: UnsafeBufferPointer<UInt8>, _ nd: UnsafeBufferPointer<UInt8>) -> Bool {
+    let n = nd.count
     if n == 0 { return true }
-    let h = Array(s.utf8)
-    let nd = Array(sub.utf8)
     if n > h.count { return false }
     let first = nd[0]
     var i = 0
@@ -292,7 +325,16 @@ func fnContains(_ a: CELValue, _ b: CELValue) -> CELValue {
 
 func fnStartsWith(_ a: CELValue, _ b: CELValue) -> CELValue {
     switch (a, b) {
-    case (.string(let s), .string(let t)): return .bool(s.utf8.starts(with: t.utf8))
+    case (.string(let s), .string(let t)):
+        let n = t.utf8.count
+        guard n <= s.utf8.count else { return .bool(false) }
+        let fast: Bool?? = s.utf8.withContiguousStorageIfAvailable { sb in
+            t.utf8.withContiguousStorageIfAvailable { tb in
+                n == 0 || memEqual(UnsafeBufferPointer(rebasing: sb[0..<n]), tb)
+            }
+        }
+        if let f = fast, let r = f { return .bool(r) }
+        return .bool(s.utf8.starts(with: t.utf8))
     case (.error, _): return a
     case (_, .error): return b
     default: return noOverload("startsWith", a, b)
@@ -304,6 +346,12 @@ func fnEndsWith(_ a: CELValue, _ b: CELValue) -> CELValue {
     case (.string(let s), .string(let t)):
         let n = t.utf8.count
         guard n <= s.utf8.count else { return .bool(false) }
+        let fast: Bool?? = s.utf8.withContiguousStorageIfAvailable { sb in
+            t.utf8.withContiguousStorageIfAvailable { tb in
+                n == 0 || memEqual(UnsafeBufferPointer(rebasing: sb[(sb.count - n)...]), tb)
+            }
+        }
+        if let f = fast, let r = f { return .bool(r) }
         return .bool(s.utf8.suffix(n).elementsEqual(t.utf8))
     case (.error, _): return a
     case (_, .error): return b

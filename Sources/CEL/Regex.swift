@@ -68,70 +68,93 @@ struct RegexProgram: Sendable {
         return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95
     }
 
-    /// Partial match: true when the pattern matches anywhere in `s`.
+    /// Partial match: true when the pattern matches anywhere in `s`. Thread lists live in
+    /// one temporary (stack) allocation; the text is streamed scalar by scalar.
     func matches(_ s: String) -> CELValue {
-        let text = Array(s.unicodeScalars).map(\.value)
         let n = insts.count
-        var clist: [Int] = []
-        var nlist: [Int] = []
-        clist.reserveCapacity(n)
-        nlist.reserveCapacity(n)
-        var mark = [Int](repeating: -1, count: n)
-        var stack: [Int] = []
+        let found = withUnsafeTemporaryAllocation(of: Int.self, capacity: 5 * n + 4) { buf -> Bool in
+            guard let base = buf.baseAddress else { return false }
+            var clist = base
+            var nlist = base + n
+            let mark = base + 2 * n
+            let stack = base + 3 * n  // 2n + 4 entries: each visited inst pushes at most 2
+            for k in 0..<n { mark[k] = -1 }
+            var ccount = 0
+            var ncount = 0
 
-        func addThread(_ list: inout [Int], _ pc0: Int, _ pos: Int, _ gen: Int) -> Bool {
-            stack.append(pc0)
-            var matched = false
-            while let pc = stack.popLast() {
-                if mark[pc] == gen { continue }
-                mark[pc] = gen
-                switch insts[pc] {
-                case .jmp(let t): stack.append(t)
-                case .split(let a, let b):
-                    stack.append(b)
-                    stack.append(a)
-                case .assert(let a):
-                    let prev: UInt32? = pos > 0 ? text[pos - 1] : nil
-                    let cur: UInt32? = pos < text.count ? text[pos] : nil
-                    let ok: Bool
-                    switch a {
-                    case .bol: ok = pos == 0
-                    case .eol: ok = pos == text.count
-                    case .lineBegin: ok = pos == 0 || prev == 10
-                    case .lineEnd: ok = pos == text.count || cur == 10
-                    case .wordBoundary: ok = RegexProgram.isWord(prev) != RegexProgram.isWord(cur)
-                    case .notWordBoundary: ok = RegexProgram.isWord(prev) == RegexProgram.isWord(cur)
+            // Follows jumps, splits and assertions from pc0; records char-consuming
+            // instructions in `list`. Returns true when `match` is reachable.
+            func addThread(_ list: UnsafeMutablePointer<Int>, _ count: inout Int, _ pc0: Int, _ gen: Int,
+                           _ prev: UInt32?, _ cur: UInt32?) -> Bool {
+                var sp = 0
+                stack[sp] = pc0
+                sp += 1
+                while sp > 0 {
+                    sp -= 1
+                    let pc = stack[sp]
+                    if mark[pc] == gen { continue }
+                    mark[pc] = gen
+                    switch insts[pc] {
+                    case .jmp(let t):
+                        stack[sp] = t
+                        sp += 1
+                    case .split(let a, let b):
+                        stack[sp] = b
+                        stack[sp + 1] = a
+                        sp += 2
+                    case .assert(let a):
+                        let ok: Bool
+                        switch a {
+                        case .bol: ok = prev == nil
+                        case .eol: ok = cur == nil
+                        case .lineBegin: ok = prev == nil || prev == 10
+                        case .lineEnd: ok = cur == nil || cur == 10
+                        case .wordBoundary: ok = RegexProgram.isWord(prev) != RegexProgram.isWord(cur)
+                        case .notWordBoundary: ok = RegexProgram.isWord(prev) == RegexProgram.isWord(cur)
+                        }
+                        if ok {
+                            stack[sp] = pc + 1
+                            sp += 1
+                        }
+                    case .match: return true
+                    default:
+                        list[count] = pc
+                        count += 1
                     }
-                    if ok { stack.append(pc + 1) }
-                case .match: matched = true
-                default: list.append(pc)
                 }
+                return false
             }
-            return matched
-        }
 
-        var gen = 0
-        for pos in 0...text.count {
-            // Unanchored search: start a new thread at every position.
-            if addThread(&clist, 0, pos, gen) { return .bool(true) }
-            if pos == text.count { break }
-            let c = text[pos]
-            gen += 1
-            nlist.removeAll(keepingCapacity: true)
-            for pc in clist {
-                let ok: Bool
-                switch insts[pc] {
-                case .char(let x): ok = x == c
-                case .cls(let k): ok = classes[k].contains(c)
-                case .any: ok = true
-                case .anyNotNL: ok = c != 10
-                default: ok = false
+            var it = s.unicodeScalars.makeIterator()
+            var prev: UInt32? = nil
+            var cur: UInt32? = it.next()?.value
+            var gen = 0
+            while true {
+                // Unanchored search: a new thread starts at every position.
+                if addThread(clist, &ccount, 0, gen, prev, cur) { return true }
+                guard let c = cur else { return false }
+                let next = it.next()?.value
+                gen += 1
+                ncount = 0
+                for k in 0..<ccount {
+                    let pc = clist[k]
+                    let ok: Bool
+                    switch insts[pc] {
+                    case .char(let x): ok = x == c
+                    case .cls(let ci): ok = classes[ci].contains(c)
+                    case .any: ok = true
+                    case .anyNotNL: ok = c != 10
+                    default: ok = false
+                    }
+                    if ok, addThread(nlist, &ncount, pc + 1, gen, c, next) { return true }
                 }
-                if ok, addThread(&nlist, pc + 1, pos + 1, gen) { return .bool(true) }
+                swap(&clist, &nlist)
+                ccount = ncount
+                prev = c
+                cur = next
             }
-            swap(&clist, &nlist)
         }
-        return .bool(false)
+        return .bool(found)
     }
 }
 

@@ -243,17 +243,51 @@ struct ScalarString: Hashable, Sendable {
     init(_ s: String) { value = s }
     static func == (a: ScalarString, b: ScalarString) -> Bool { scalarEqual(a.value, b.value) }
     func hash(into h: inout Hasher) {
-        for b in value.utf8 { h.combine(b) }
+        let done: Void? = value.utf8.withContiguousStorageIfAvailable { h.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if done == nil {
+            for b in value.utf8 { h.combine(b) }
+        }
     }
 }
 
+/// Code point equality (no normalization); a byte comparison for native strings.
 @inline(__always)
 func scalarEqual(_ a: String, _ b: String) -> Bool {
-    a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
+    guard a.utf8.count == b.utf8.count else { return false }
+    let fast: Bool?? = a.utf8.withContiguousStorageIfAvailable { pa in
+        b.utf8.withContiguousStorageIfAvailable { pb in
+            pa.count == pb.count && (pa.count == 0 || memEqual(pa, pb))
+        }
+    }
+    if let f = fast, let r = f { return r }
+    return a.utf8.elementsEqual(b.utf8)
+}
+
+@inline(__always)
+func memEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    var i = 0
+    let n = a.count
+    while i < n {
+        if a[i] != b[i] { return false }
+        i += 1
+    }
+    return true
 }
 
 /// Code point (UTF-8 byte) order: -1, 0, 1.
 func scalarCompare(_ a: String, _ b: String) -> Int {
+    let fast: Int?? = a.utf8.withContiguousStorageIfAvailable { pa in
+        b.utf8.withContiguousStorageIfAvailable { pb in
+            let n = min(pa.count, pb.count)
+            var i = 0
+            while i < n {
+                if pa[i] != pb[i] { return pa[i] < pb[i] ? -1 : 1 }
+                i += 1
+            }
+            return pa.count == pb.count ? 0 : (pa.count < pb.count ? -1 : 1)
+        }
+    }
+    if let f = fast, let r = f { return r }
     var ia = a.utf8.makeIterator()
     var ib = b.utf8.makeIterator()
     while true {
