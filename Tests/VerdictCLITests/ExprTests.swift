@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+
+/// `verdict expr`: one CEL expression, its value printed as a CEL literal.
+@Suite struct ExprTests {
+    @Test(arguments: [
+        ("1 + 2", "3"),
+        ("[1, 2]", "[1, 2]"),
+        (#"{"k": 1}"#, #"{"k": 1}"#),
+        (#""s""#, #""s""#),
+        ("'a' + 'b'", #""ab""#),
+        ("1.0", "1.0"),
+        ("null", "null"),
+        ("date('2025-01-31').addMonths(1)", #"date("2025-02-28")"#),
+        ("timestamp('2026-03-14T09:30:00+08:00').addHours(24)", #"timestamp("2026-03-15T09:30:00+08:00")"#),
+    ])
+    func printsTheValueAsACELLiteral(_ expression: String, _ literal: String) throws {
+        let run = try verdict(["expr", expression])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.out == literal + "\n", "\(run)")
+        #expect(run.stderr.isEmpty, "\(run)")
+    }
+
+    @Test func readsATicketFromAFileOrFromStdin() throws {
+        let dir = try TempDir()
+        try dir.write("ticket.json", ticket("t"))
+        let expression = "date(unit.installed_on).addMonths(12)"
+
+        let fromFile = try verdict(["expr", expression, "--input", dir.path + "/ticket.json"])
+        #expect(fromFile.status == 0, "\(fromFile)")
+        #expect(fromFile.out == "date(\"2026-06-01\")\n", "\(fromFile)")
+
+        let fromStdin = try verdict(["expr", expression, "--input", "-"], stdin: Array(ticket("t").utf8))
+        #expect(fromStdin.status == 0, "\(fromStdin)")
+        #expect(fromStdin.out == "date(\"2026-06-01\")\n", "\(fromStdin)")
+        #expect(fromStdin.stdinConsumed > 0)
+    }
+
+    @Test(arguments: ["1 / 0", "no_such_name + 1", "1 +", "'a' < 1"])
+    func anErrorGoesToStderrWithExitOne(_ expression: String) throws {
+        let run = try verdict(["expr", expression])
+        #expect(run.status == 1, "\(run)")
+        #expect(run.stdout.isEmpty, "\(run)")
+        #expect(run.err.contains("error"), "\(run)")
+    }
+}
