@@ -272,6 +272,9 @@ struct Compiler {
         for k in stride(from: segs.count, to: 0, by: -1) {
             let name = segs[0..<k].joined(separator: ".")
             if let slot = env.slotByName[name] {
+                if k < segs.count {
+                    checkSiblingTypo(name, segs[k], offset: chain[0].offset, end: chain[k].offset + chain[k].length)
+                }
                 var node = variableNode(slot)
                 for j in k..<chain.count {
                     node = selectOn(node, segs[j], chain[j])
@@ -281,6 +284,22 @@ struct Compiler {
         }
         let start = chain[0].offset
         return undeclared(segs.joined(separator: "."), offset: start, length: e.offset + e.length - start)
+    }
+
+    /// `unit` and `unit.installed_on` are both declared and the source says
+    /// `unit.instaled_on`: almost certainly a typo rather than a map key, so report it.
+    mutating func checkSiblingTypo(_ prefix: String, _ field: String, offset: Int, end: Int) {
+        guard checked else { return }
+        let dotted = prefix + "."
+        let siblings = env.variables.compactMap { v -> String? in
+            guard v.name.hasPrefix(dotted) else { return nil }
+            return v.name.dropFirst(dotted.count).split(separator: ".").first.map(String.init)
+        }
+        guard !siblings.isEmpty, !siblings.contains(field), didYouMean(field, siblings) != nil else { return }
+        let full = dotted + field
+        report(
+            "undeclared reference to `\(full)`", offset: offset, length: end - offset,
+            help: didYouMean(full, siblings.map { dotted + $0 }))
     }
 
     mutating func selectOn(_ base: Node, _ field: String, _ e: Expr) -> Node {
@@ -555,7 +574,8 @@ struct Compiler {
             return errorNode(.invalidArgument, "invalid argument to has() macro")
         }
         if let chain = qualifiedChain(arg) {
-            let full = chain.map(segmentName).joined(separator: ".")
+            let segs = chain.map(segmentName)
+            let full = segs.joined(separator: ".")
             if let slot = env.slotByName[full] {
                 references.insert(slot)
                 return Node(type: .bool, plan: .dynamic { f in
@@ -564,6 +584,10 @@ struct Compiler {
                     }
                     return .bool(true)
                 })
+            }
+            let parent = segs.dropLast().joined(separator: ".")
+            if env.slotByName[parent] != nil {
+                checkSiblingTypo(parent, field, offset: chain[0].offset, end: arg.offset + arg.length)
             }
         }
         let base = compile(operand)

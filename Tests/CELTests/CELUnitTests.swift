@@ -297,6 +297,13 @@ private func date(_ s: String) -> CELDate {
         #expect(eval("has(unit.installed_on)", env, [unitValue, .date(date("2025-01-01"))]) == .bool(true))
         #expect(eval("has(unit.name) && !has(unit.serial)", env, [unitValue, missing]) == .bool(true))
         #expect(errorCode(eval("unit.installed_on.addDays(1)", env, [unitValue, missing])) == .missing)
+        // A near miss of a declared sibling is reported even though `unit` is a map.
+        let typo = diagnostics("unit.instaled_on", env)
+        #expect(typo.first?.message == "undeclared reference to `unit.instaled_on`")
+        #expect(typo.first?.help == "did you mean `unit.installed_on`?")
+        #expect(typo.first?.length == 16)
+        #expect(diagnostics("has(unit.instaled_on)", env).first?.help == "did you mean `unit.installed_on`?")
+        #expect(compileOK("unit.serial", env) != nil)  // not close to a declared field: a map key
     }
 
     @Test func references() {
