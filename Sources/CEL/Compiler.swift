@@ -206,16 +206,9 @@ struct Compiler {
             report("unsigned integer literals are not supported", e)
             return errorNode(.invalidArgument, "unsigned integers are not supported")
         case .ident(let name):
-            if let local = scopes.last(where: { $0.name == name }) {
-                return localNode(local.index, local.type)
-            }
-            if let slot = env.slotByName[name] { return variableNode(slot) }
-            return undeclared(name, offset: e.offset, length: e.length)
+            return compileIdent(name, e)
         case .select(let operand, let field):
-            if let chain = qualifiedChain(e) {
-                return compileQualified(chain, e)
-            }
-            return selectOn(compile(operand), field, e)
+            return compileSelect(operand, field, e)
         case .call(let target, let name, let args):
             return compileCall(e, target, name, args)
         case .list(let items):
@@ -223,6 +216,21 @@ struct Compiler {
         case .map(let entries):
             return compileMap(entries)
         }
+    }
+
+    mutating func compileIdent(_ name: String, _ e: Expr) -> Node {
+        if let local = scopes.last(where: { $0.name == name }) {
+            return localNode(local.index, local.type)
+        }
+        if let slot = env.slotByName[name] { return variableNode(slot) }
+        return undeclared(name, offset: e.offset, length: e.length)
+    }
+
+    mutating func compileSelect(_ operand: Expr, _ field: String, _ e: Expr) -> Node {
+        if let chain = qualifiedChain(e) {
+            return compileQualified(chain, e)
+        }
+        return selectOn(compile(operand), field, e)
     }
 
     func localNode(_ index: Int, _ type: CELType) -> Node {
@@ -440,52 +448,11 @@ struct Compiler {
         return m.allSatisfy({ $0.1 == first.1 }) ? first.1 : .dyn
     }
 
+    // The compile functions recurse once per tree level; each case lives in its own small
+    // function so that a level costs little stack, even in debug builds.
+
     mutating func compileCall(_ e: Expr, _ target: Expr?, _ name: String, _ args: [Expr]) -> Node {
-        if target == nil {
-            switch name {
-            case "has" where args.count == 1: return compileHas(e, args[0])
-            case "_&&_", "_||_": return compileLogic(e, name == "_&&_", args)
-            case "_?_:_": return compileConditional(e, args)
-            case "!_":
-                let a = compile(args[0])
-                let t = resolve(e, "!_", [a.type], [([.bool], .bool)])
-                return Node(type: t, plan: apply1(a, opNot))
-            case "-_":
-                let a = compile(args[0])
-                let t = resolve(e, "-_", [a.type], [([.int], .int), ([.double], .double)])
-                return Node(type: t, plan: apply1(a, opNeg))
-            case "_+_": return compileAdd(e, args)
-            case "_-_", "_*_", "_/_", "_%_":
-                let a = compile(args[0]), b = compile(args[1])
-                let ov: [([CELType], CELType)] =
-                    name == "_%_" ? [([.int, .int], .int)] : [([.int, .int], .int), ([.double, .double], .double)]
-                let t = resolve(e, name, [a.type, b.type], ov)
-                let fn: Fn2 = name == "_-_" ? opSub : name == "_*_" ? opMul : name == "_/_" ? opDiv : opMod
-                return Node(type: t, plan: apply2(a, b, fn))
-            case "_==_", "_!=_":
-                let a = compile(args[0]), b = compile(args[1])
-                if !isComparable(a.type, b.type) {
-                    report("found no matching overload for `\(name)` applied to `\(typeList([a.type, b.type]))`", e)
-                }
-                checkAllowed(a, args[1])
-                checkAllowed(b, args[0])
-                return Node(type: .bool, plan: apply2(a, b, name == "_==_" ? opEq : opNe))
-            case "_<_", "_<=_", "_>_", "_>=_":
-                let a = compile(args[0]), b = compile(args[1])
-                _ = resolve(e, name, [a.type, b.type], relationalOverloads)
-                let fn: Fn2
-                switch name {
-                case "_<_": fn = { opRelation($0, $1, .lt, "_<_") }
-                case "_<=_": fn = { opRelation($0, $1, .le, "_<=_") }
-                case "_>_": fn = { opRelation($0, $1, .gt, "_>_") }
-                default: fn = { opRelation($0, $1, .ge, "_>=_") }
-                }
-                return Node(type: .bool, plan: apply2(a, b, fn))
-            case "@in": return compileIn(e, args)
-            case "_[_]": return compileIndex(e, args)
-            default: break
-            }
-        }
+        if target == nil, let node = compileOperator(e, name, args) { return node }
         if let t = target, ["all", "exists", "exists_one", "filter", "map"].contains(name),
            args.count == 2 || (args.count == 3 && name == "map")
         {
@@ -495,6 +462,70 @@ struct Compiler {
         guard let spec = target == nil ? globalFunctions[key] : memberFunctions[key] else {
             return unknownFunction(e, target, name, args)
         }
+        return compileFunction(e, target, name, args, spec)
+    }
+
+    mutating func compileOperator(_ e: Expr, _ name: String, _ args: [Expr]) -> Node? {
+        switch name {
+        case "has" where args.count == 1: return compileHas(e, args[0])
+        case "_&&_", "_||_": return compileLogic(e, name == "_&&_", args)
+        case "_?_:_": return compileConditional(e, args)
+        case "!_", "-_": return compileUnary(e, name, args)
+        case "_+_": return compileAdd(e, args)
+        case "_-_", "_*_", "_/_", "_%_": return compileArithmetic(e, name, args)
+        case "_==_", "_!=_": return compileEquality(e, name, args)
+        case "_<_", "_<=_", "_>_", "_>=_": return compileRelational(e, name, args)
+        case "@in": return compileIn(e, args)
+        case "_[_]": return compileIndex(e, args)
+        default: return nil
+        }
+    }
+
+    mutating func compileUnary(_ e: Expr, _ name: String, _ args: [Expr]) -> Node {
+        let a = compile(args[0])
+        if name == "!_" {
+            let t = resolve(e, "!_", [a.type], [([.bool], .bool)])
+            return Node(type: t, plan: apply1(a, opNot))
+        }
+        let t = resolve(e, "-_", [a.type], [([.int], .int), ([.double], .double)])
+        return Node(type: t, plan: apply1(a, opNeg))
+    }
+
+    mutating func compileArithmetic(_ e: Expr, _ name: String, _ args: [Expr]) -> Node {
+        let a = compile(args[0]), b = compile(args[1])
+        let ov: [([CELType], CELType)] =
+            name == "_%_" ? [([.int, .int], .int)] : [([.int, .int], .int), ([.double, .double], .double)]
+        let t = resolve(e, name, [a.type, b.type], ov)
+        let fn: Fn2 = name == "_-_" ? opSub : name == "_*_" ? opMul : name == "_/_" ? opDiv : opMod
+        return Node(type: t, plan: apply2(a, b, fn))
+    }
+
+    mutating func compileEquality(_ e: Expr, _ name: String, _ args: [Expr]) -> Node {
+        let a = compile(args[0]), b = compile(args[1])
+        if !isComparable(a.type, b.type) {
+            report("found no matching overload for `\(name)` applied to `\(typeList([a.type, b.type]))`", e)
+        }
+        checkAllowed(a, args[1])
+        checkAllowed(b, args[0])
+        return Node(type: .bool, plan: apply2(a, b, name == "_==_" ? opEq : opNe))
+    }
+
+    mutating func compileRelational(_ e: Expr, _ name: String, _ args: [Expr]) -> Node {
+        let a = compile(args[0]), b = compile(args[1])
+        _ = resolve(e, name, [a.type, b.type], relationalOverloads)
+        let fn: Fn2
+        switch name {
+        case "_<_": fn = { opRelation($0, $1, .lt, "_<_") }
+        case "_<=_": fn = { opRelation($0, $1, .le, "_<=_") }
+        case "_>_": fn = { opRelation($0, $1, .gt, "_>_") }
+        default: fn = { opRelation($0, $1, .ge, "_>=_") }
+        }
+        return Node(type: .bool, plan: apply2(a, b, fn))
+    }
+
+    mutating func compileFunction(_ e: Expr, _ target: Expr?, _ name: String, _ args: [Expr], _ spec: FunctionSpec)
+        -> Node
+    {
         var nodes: [Node] = []
         if let t = target { nodes.append(compile(t)) }
         for a in args { nodes.append(compile(a)) }

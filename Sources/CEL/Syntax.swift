@@ -41,9 +41,9 @@ public enum CELLimits {
     /// Maximum expression length in Unicode scalars.
     public static let maxSourceScalars = 100_000
     /// Maximum parser recursion depth (parentheses, brackets, calls, ternaries).
-    public static let maxNesting = 250
+    public static let maxNesting = 100
     /// Maximum height of the syntax tree (also bounds long operator chains).
-    public static let maxHeight = 500
+    public static let maxHeight = 250
 }
 
 // MARK: - Tokens
@@ -453,63 +453,35 @@ struct Parser {
         return try make(.call(target: nil, name: "_?_:_", args: [cond, a, b]), q.offset, 1, [cond, a, b])
     }
 
-    mutating func parseOr() throws -> Expr {
-        var l = try parseAnd()
-        while isPunct("||") {
-            let t = cur
-            p += 1
-            let r = try parseAnd()
-            l = try make(.call(target: nil, name: "_||_", args: [l, r]), t.offset, 2, [l, r])
-        }
-        return l
-    }
-
-    mutating func parseAnd() throws -> Expr {
-        var l = try parseRelation()
-        while isPunct("&&") {
-            let t = cur
-            p += 1
-            let r = try parseRelation()
-            l = try make(.call(target: nil, name: "_&&_", args: [l, r]), t.offset, 2, [l, r])
-        }
-        return l
-    }
-
-    static let relOps: [String: String] = [
-        "<": "_<_", "<=": "_<=_", ">": "_>_", ">=": "_>=_", "==": "_==_", "!=": "_!=_", "in": "@in",
+    static let binaryOps: [String: (name: String, prec: Int)] = [
+        "||": ("_||_", 1), "&&": ("_&&_", 2),
+        "<": ("_<_", 3), "<=": ("_<=_", 3), ">": ("_>_", 3), ">=": ("_>=_", 3), "==": ("_==_", 3),
+        "!=": ("_!=_", 3), "in": ("@in", 3),
+        "+": ("_+_", 4), "-": ("_-_", 4),
+        "*": ("_*_", 5), "/": ("_/_", 5), "%": ("_%_", 5),
     ]
 
-    mutating func parseRelation() throws -> Expr {
-        var l = try parseAddition()
-        while case .punct(let op) = cur.kind, let name = Parser.relOps[op] {
-            let t = cur
-            p += 1
-            let r = try parseAddition()
-            l = try make(.call(target: nil, name: name, args: [l, r]), t.offset, t.length, [l, r])
-        }
-        return l
+    /// `||` operands: all binary operators by precedence climbing (left-associative).
+    /// One function for all levels keeps the recursion per nesting level shallow.
+    mutating func parseOr() throws -> Expr {
+        try parseBinary(minPrec: 1)
     }
 
-    mutating func parseAddition() throws -> Expr {
-        var l = try parseMultiplication()
-        while case .punct(let op) = cur.kind, op == "+" || op == "-" {
-            let t = cur
-            p += 1
-            let r = try parseMultiplication()
-            l = try make(.call(target: nil, name: "_\(op)_", args: [l, r]), t.offset, 1, [l, r])
-        }
-        return l
-    }
-
-    mutating func parseMultiplication() throws -> Expr {
+    mutating func parseBinary(minPrec: Int) throws -> Expr {
         var l = try parseUnary()
-        while case .punct(let op) = cur.kind, op == "*" || op == "/" || op == "%" {
+        while case .punct(let op) = cur.kind, let info = Parser.binaryOps[op], info.prec >= minPrec {
             let t = cur
             p += 1
-            let r = try parseUnary()
-            l = try make(.call(target: nil, name: "_\(op)_", args: [l, r]), t.offset, 1, [l, r])
+            let r = try parseBinaryRHS(info.prec + 1)
+            l = try make(.call(target: nil, name: info.name, args: [l, r]), t.offset, t.length, [l, r])
         }
         return l
+    }
+
+    /// The right operand: binds operators of precedence >= minPrec.
+    mutating func parseBinaryRHS(_ minPrec: Int) throws -> Expr {
+        if minPrec > 5 { return try parseUnary() }
+        return try parseBinary(minPrec: minPrec)
     }
 
     mutating func parseUnary() throws -> Expr {

@@ -94,7 +94,8 @@ private func date(_ s: String) -> CELDate {
         #expect(diagnostics(String(repeating: "{1: ", count: n) + "1" + String(repeating: "}", count: n)).count == 1)
         #expect(diagnostics(String(repeating: "f(", count: n) + "1" + String(repeating: ")", count: n)).count == 1)
         // Moderate nesting is fine.
-        #expect(eval(String(repeating: "(", count: 100) + "7" + String(repeating: ")", count: 100)) == .int(7))
+        #expect(eval(String(repeating: "(", count: 90) + "7" + String(repeating: ")", count: 90)) == .int(7))
+        #expect(eval(Array(repeating: "1", count: 200).joined(separator: " + ")) == .int(200))
     }
 
     @Test func expressionSizeLimit() {
@@ -272,6 +273,28 @@ private func date(_ s: String) -> CELDate {
         #expect(eval("s.matches('(a*)*b')", env, [.string(s)]) == .bool(false))
         #expect(eval("s.matches('(a|aa)+c$')", env, [.string(s)]) == .bool(true))
         #expect(eval("s.matches('(?i)A{3,5}C')", env, [.string(s)]) == .bool(true))
+    }
+
+    @Test func programsAreSafeToShareAcrossTasks() async {
+        var env = CELEnvironment()
+        env.declare(variable: "xs", type: .list(.int))
+        guard let p = compileOK("xs.filter(x, x % 2 == 0).map(x, x * 10)", env) else { return }
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for t in 0..<8 {
+                group.addTask {
+                    let xs = (0..<10).map { CELValue.int(Int64($0 + t)) }
+                    let expected = CELValue.list((0..<10).map { $0 + t }.filter { $0 % 2 == 0 }.map { .int(Int64($0 * 10)) })
+                    for _ in 0..<200 where p.evaluate(CELArrayActivation(values: [.list(xs)])) != expected {
+                        return false
+                    }
+                    return true
+                }
+            }
+            var all: [Bool] = []
+            for await r in group { all.append(r) }
+            return all
+        }
+        #expect(results.count == 8 && results.allSatisfy { $0 })
     }
 
     @Test func literalsDoNotBindNames() {
