@@ -130,6 +130,43 @@ public enum CELValue: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension CELValue {
+    /// Structural equality: strings compare by Unicode code points (as in CEL, without
+    /// Swift's canonical equivalence), maps ignore insertion order, doubles use IEEE `==`
+    /// (NaN is unequal to itself, 0.0 equals -0.0), and int 1 is not equal to double 1.0
+    /// here (use CEL's `==` operator for heterogeneous numeric equality).
+    public static func == (a: CELValue, b: CELValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.double(let x), .double(let y)): return x == y
+        case (.string(let x), .string(let y)): return scalarEqual(x, y)
+        case (.list(let x), .list(let y)): return x == y
+        case (.map(let x), .map(let y)): return x == y
+        case (.date(let x), .date(let y)): return x == y
+        case (.timestamp(let x), .timestamp(let y)): return x == y
+        case (.error(let x), .error(let y)): return x == y
+        default: return false
+        }
+    }
+
+    public func hash(into h: inout Hasher) {
+        switch self {
+        case .null: h.combine(0)
+        case .bool(let x): h.combine(1); h.combine(x)
+        case .int(let x): h.combine(2); h.combine(x)
+        case .double(let x): h.combine(3); h.combine(x)
+        case .string(let x): h.combine(4); h.combine(ScalarString(x))
+        case .list(let x): h.combine(5); h.combine(x)
+        case .map(let x): h.combine(6); h.combine(x)
+        case .date(let x): h.combine(7); h.combine(x)
+        case .timestamp(let x): h.combine(8); h.combine(x)
+        case .error(let x): h.combine(9); h.combine(x)
+        }
+    }
+}
+
 func formatDoubleLiteral(_ d: Double) -> String {
     if d.isNaN { return "double(\"NaN\")" }
     if d.isInfinite { return d < 0 ? "double(\"-Infinity\")" : "double(\"Infinity\")" }
@@ -341,7 +378,7 @@ public struct CELMap: Sendable, Hashable {
             throw CELError(.invalidArgument, "unsupported key type: \(key.typeName)")
         }
         if index[mk] != nil {
-            throw CELError(.invalidArgument, "Failed with repeated key: \(key.celLiteral)")
+            throw CELError(.invalidArgument, "failed with repeated key: \(key.celLiteral)")
         }
         index[mk] = keys.count
         keys.append(key)

@@ -266,6 +266,17 @@ private func date(_ s: String) -> CELDate {
         #expect(eval("matches('abc', '^a.c$')") == .bool(true))
     }
 
+    @Test func valueEqualityUsesCodePoints() {
+        #expect(CELValue.string("\u{E9}") != CELValue.string("e\u{301}"))
+        #expect(CELValue.string("abc") == CELValue.string("abc"))
+        #expect(Set([CELValue.string("\u{E9}"), .string("e\u{301}")]).count == 2)
+        #expect(CELValue.int(1) != CELValue.double(1))
+        let m1 = try! CELMap(entries: [(.string("a"), .int(1)), (.string("b"), .int(2))])
+        let m2 = try! CELMap(entries: [(.string("b"), .int(2)), (.string("a"), .int(1))])
+        #expect(CELValue.map(m1) == CELValue.map(m2))
+        #expect(CELValue.map(m1).hashValue == CELValue.map(m2).hashValue)
+    }
+
     @Test func pathologicalRegexIsLinear() {
         var env = CELEnvironment()
         env.declare(variable: "s", type: .string)
