@@ -1,0 +1,113 @@
+import Testing
+import VerdictJSON
+
+@testable import VerdictEngine
+
+let ticket = """
+    {"id":"T-1","market":"export","opened_at":"2025-10-14T09:30:00+08:00","unit":{"installed_on":"2025-06-01","install_count":1},"customer":{"units_held":12,"largest_single_purchase":3,"maintenance_visits_used":0,"installs_received":1},"request":{"kind":"repair","onsite":true,"parts_replaced":false},"fault":{"cause":"manufacturing","remote_resolvable":false}}
+    """
+
+@Suite struct EngineTests {
+    @Test func changingAParameterChangesTheAnswer() throws {
+        var files = try Repo.policyFiles()
+        let set = try PolicySet.load(files: files)
+        let before = try answer([ticket], with: set, ask: ["visit_chargeable"])
+        #expect(before.first?.contains("\"visit_chargeable\":true") == true, "\(before)")
+        // Export's on-site window goes from 3 to 6 months: the same visit is now covered.
+        let i = try #require(files.firstIndex { $0.path.hasSuffix("export.yaml") })
+        let text = String(decoding: files[i].bytes, as: UTF8.self).replacingOccurrences(of: "value: 3", with: "value: 6")
+        files[i].bytes = Array(text.utf8)
+        let after = try answer([ticket], with: try PolicySet.load(files: files), ask: ["visit_chargeable"])
+        #expect(after.first?.contains("\"visit_chargeable\":false") == true, "\(after)")
+    }
+
+    @Test func digestIgnoresLayoutButNotMeaning() throws {
+        let files = try Repo.policyFiles()
+        let digests = try PolicySet.load(files: files).policies.map(\.digest)
+        // Reordering keys, comments and spacing: same digest.
+        let reordered = files.map { f -> (path: String, bytes: [UInt8]) in
+            guard f.path.hasSuffix("export.yaml") else { return f }
+            let text = String(decoding: f.bytes, as: UTF8.self)
+                .replacingOccurrences(of: "parameters:\n  onsite_window_months:\n    value: 3\n    clause: \"7.2.2\"", with: "parameters:\n  onsite_window_months:\n    clause: \"7.2.2\"   # moved\n    value: 3")
+            return (f.path, Array(text.utf8))
+        }
+        #expect(try PolicySet.load(files: reordered).policies.map(\.digest) == digests)
+        // A different window: export's digest changes, the others do not.
+        let changed = files.map { f -> (path: String, bytes: [UInt8]) in
+            guard f.path.hasSuffix("export.yaml") else { return f }
+            return (f.path, Array(String(decoding: f.bytes, as: UTF8.self).replacingOccurrences(of: "value: 3", with: "value: 4").utf8))
+        }
+        let names = try PolicySet.load(files: files).policies.map(\.name)
+        let changedDigests = try PolicySet.load(files: changed).policies.map(\.digest)
+        for (n, (a, b)) in zip(names, zip(digests, changedDigests)) {
+            if n == "export" { #expect(a != b) } else { #expect(a == b) }
+        }
+    }
+
+    @Test func expressionWhitespaceDoesNotChangeTheDigest() throws {
+        let files = try Repo.policyFiles()
+        let digests = try PolicySet.load(files: files).policies.map(\.digest)
+        let spaced = files.map { f -> (path: String, bytes: [UInt8]) in
+            guard f.path.hasSuffix("equipment.yaml") else { return f }
+            let text = String(decoding: f.bytes, as: UTF8.self)
+                .replacingOccurrences(of: "expr: ticket_date < warranty_end", with: "expr: ticket_date   <   warranty_end")
+            return (f.path, Array(text.utf8))
+        }
+        #expect(try PolicySet.load(files: spaced).policies.map(\.digest) == digests)
+    }
+
+    @Test func sameInputGivesIdenticalBytes() throws {
+        let set = try loadShipped()
+        let tickets = try Repo.lines("Tests/Golden/spec-cases.jsonl")
+        let a = try answer(tickets, with: set, explain: true)
+        let b = try answer(tickets, with: try loadShipped(), explain: true)
+        #expect(a == b)
+    }
+
+    @Test func missingInputMakesOnlyDependentDecisionsUndetermined() throws {
+        let set = try loadShipped()
+        let t = ticket.replacingOccurrences(of: "\"installed_on\":\"2025-06-01\",", with: "")
+        let out = try object(parseJSON(try #require(answer([t], with: set).first)))
+        let undetermined = try #require(object(out?["undetermined"]))
+        #expect(undetermined["in_warranty"] == .string("unit.installed_on is missing"))
+        let answers = try #require(object(out?["answers"]))
+        #expect(answers["response_due"] == .string("2025-10-15T09:30:00+08:00"))
+        #expect(answers["quality_fault"] == .bool(true))
+    }
+
+    @Test func askLimitsTheAnswers() throws {
+        let set = try loadShipped()
+        let out = try object(parseJSON(try #require(answer([ticket], with: set, ask: ["fees", "in_warranty"]).first)))
+        #expect(object(out?["answers"])?.entries.map(\.key) == ["fees", "in_warranty"])
+        #expect(throws: UsageError.self) { try TicketProcessor(policies: set, ask: ["in_waranty"]) }
+    }
+
+    @Test func explainCitesRulesClausesAndValues() throws {
+        let set = try loadShipped()
+        let out = try object(parseJSON(try #require(answer([ticket], with: set, ask: ["in_warranty", "maintenance_visits_per_year"], explain: true).first)))
+        let explanation = try #require(object(out?["explanation"]))
+        let inWarranty = try #require(object(explanation["in_warranty"]))
+        #expect(inWarranty["clause"] == .array([.string("7.1.6"), .string("7.2.6")]))
+        #expect(inWarranty["value"] == .bool(true))
+        let used = try #require(object(inWarranty["used"]))
+        #expect(used["ticket_date"] == .string("2025-10-14"))
+        #expect(used["warranty_end"] == .string("2026-06-01"))
+        // Intermediate rules are explained too.
+        let end = try #require(object(explanation["warranty_end"]))
+        #expect(object(end["used"])?["unit.installed_on"] == .string("2025-06-01"))
+        #expect(object(end["used"])?["params.warranty_months"] == .number(JSONNumber(text: "12", int: 12, double: 12, isInteger: true)))
+        let table = try #require(object(explanation["maintenance_visits_per_year"]))
+        #expect(object(table["row"])?["number"] == .number(JSONNumber(text: "2", int: 2, double: 2, isInteger: true)))
+    }
+
+    @Test func sha256Vectors() {
+        #expect(SHA256.hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(
+            SHA256.hex(Array(repeating: UInt8(ascii: "a"), count: 1_000_000))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+}

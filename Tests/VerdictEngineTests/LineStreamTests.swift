@@ -1,0 +1,114 @@
+import Testing
+import VerdictJSON
+
+@testable import VerdictEngine
+
+/// Feeds a byte stream in chunks; records what was written after each read.
+final class Feed {
+    var chunks: [[UInt8]]
+    var output: [UInt8] = []
+    var writesBeforeRead: [Int] = []
+    init(_ chunks: [[UInt8]]) { self.chunks = chunks }
+
+    func run(_ set: PolicySet, maxLineBytes: Int = 1 << 20) throws -> LineStream.Summary {
+        let processor = try TicketProcessor(policies: set, ask: ["in_warranty"])
+        var stream = LineStream(maxLineBytes: maxLineBytes)
+        stream.chunkBytes = 4096
+        return stream.run(
+            processor,
+            read: { buffer in
+                self.writesBeforeRead.append(self.output.count)
+                guard !self.chunks.isEmpty else { return 0 }
+                var c = self.chunks.removeFirst()
+                if c.count > buffer.count {
+                    self.chunks.insert(Array(c[buffer.count...]), at: 0)
+                    c = Array(c[..<buffer.count])
+                }
+                for (i, b) in c.enumerated() { buffer[i] = b }
+                return c.count
+            },
+            write: { self.output += $0; return true })
+    }
+
+    var lines: [String] { String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init) }
+}
+
+@Suite struct LineStreamTests {
+    let t = Array(ticket.utf8)
+
+    @Test func bomCRLFAndBlankLines() throws {
+        let input: [UInt8] = [0xEF, 0xBB, 0xBF] + t + Array("\r\n\r\n   \n".utf8) + t + Array("\r\n".utf8) + t
+        let feed = Feed([input])
+        let s = try feed.run(try loadShipped())
+        #expect(s.lines == 3 && s.errors == 0)
+        #expect(feed.lines.count == 3)
+        #expect(feed.lines.allSatisfy { $0.contains("\"in_warranty\":true") })
+    }
+
+    @Test func answersAreWrittenBeforeTheNextReadBlocks() throws {
+        // Three tickets sent one at a time: each answer is out before the next read.
+        let line = t + [UInt8(ascii: "\n")]
+        let feed = Feed([line, line, line])
+        _ = try feed.run(try loadShipped())
+        let perLine = feed.output.count / 3
+        #expect(feed.writesBeforeRead.count == 4)
+        #expect(feed.writesBeforeRead == [0, perLine, 2 * perLine, 3 * perLine])
+    }
+
+    @Test func batchedInputIsWrittenOncePerRead() throws {
+        let line = t + [UInt8(ascii: "\n")]
+        let feed = Feed([line + line + line])
+        _ = try feed.run(try loadShipped())
+        #expect(feed.writesBeforeRead.count == 2)
+        #expect(feed.lines.count == 3)
+    }
+
+    @Test func hostileLinesEachGetOneLine() throws {
+        var hostile: [[UInt8]] = [
+            Array("not json".utf8),
+            Array("[1,2,3]".utf8),
+            Array("\"just a string\"".utf8),
+            [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D],  // invalid UTF-8
+            Array(String(repeating: "[", count: 10_000).utf8),
+            Array(String(repeating: "{\"a\":", count: 10_000).utf8),
+            Array("{\"id\":\"big\",\"market\":\"domestic\",\"customer\":{\"units_held\":123456789012345678901234567890}}".utf8),
+            Array("{\"id\":\"types\",\"market\":\"domestic\",\"unit\":{\"installed_on\":20250601,\"install_count\":\"1\"}}".utf8),
+            Array("{\"id\":\"enum\",\"market\":\"domestic\",\"request\":{\"kind\":\"teleport\"}}".utf8),
+            Array("{\"id\":\"market\",\"market\":\"mars\"}".utf8),
+            Array("{\"id\":7,\"market\":42}".utf8),
+            Array("{\"id\":\"dup\",\"id\":\"dup\"}".utf8),
+            Array("{}".utf8),
+            Array("{\"market\":\"domestic\",\"id\":\"\(String(repeating: "x", count: 2_000_000))\"}".utf8),
+        ]
+        hostile.append(t)
+        var input: [UInt8] = []
+        for h in hostile { input += h + [UInt8(ascii: "\n")] }
+        let feed = Feed([input])
+        let s = try feed.run(try loadShipped(), maxLineBytes: 4 << 20)
+        #expect(feed.lines.count == hostile.count)
+        #expect(s.lines == hostile.count)
+        for (i, line) in feed.lines.enumerated() {
+            let v = try parseJSON(line)
+            #expect(object(v) != nil, "line \(i + 1) is not an object")
+        }
+        #expect(feed.lines.last?.contains("\"in_warranty\":true") == true)
+        #expect(s.errors > 0)
+    }
+
+    @Test func overlongLineGetsAnErrorAndTheStreamGoesOn() throws {
+        let long = Array(repeating: UInt8(ascii: "x"), count: 50_000)
+        let feed = Feed([t + [10] + long + [10] + t + [10]])
+        let s = try feed.run(try loadShipped(), maxLineBytes: 10_000)
+        #expect(feed.lines.count == 3)
+        #expect(feed.lines[1].contains("\"line\":2"))
+        #expect(feed.lines[1].contains("longer than"))
+        #expect(feed.lines[2].contains("\"in_warranty\":true"))
+        #expect(s.errors == 1)
+    }
+
+    @Test func lastLineWithoutNewline() throws {
+        let feed = Feed([t + [10] + t])
+        _ = try feed.run(try loadShipped())
+        #expect(feed.lines.count == 2)
+    }
+}

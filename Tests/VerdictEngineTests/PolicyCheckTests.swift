@@ -1,0 +1,180 @@
+import Testing
+
+@testable import VerdictEngine
+
+/// A minimal valid policy; tests change one thing and look for the diagnostic.
+let minimal = """
+    verdict: 1
+    policy: p
+    applies_to: {market: a}
+    inputs:
+      market: {type: enum, values: [a, b]}
+      unit:
+        type: object
+        fields:
+          installed_on: {type: date}
+          count: {type: int, min: 0}
+    parameters:
+      months:
+        type: int
+        value: 12
+        min: 0
+        clause: "1.1"
+        label: {zh: 月, en: months}
+    rules:
+      ends:
+        type: date
+        clause: "1.1"
+        label: {zh: 止, en: end}
+        expr: unit.installed_on.addMonths(params.months)
+      open:
+        type: bool
+        decision: true
+        clause: "1.2"
+        label: {zh: 开, en: open}
+        expr: date('2026-01-01') < ends
+    """
+
+func files(_ text: String, name: String = "p.yaml") -> [(path: String, bytes: [UInt8])] {
+    [(name, Array(text.utf8))]
+}
+
+/// Finds the 1-based line and column of the first `marker` in `text`.
+func position(of marker: String, in text: String, occurrence: Int = 1) -> (Int, Int)? {
+    var seen = 0
+    for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        var search = line[...]
+        while let r = search.range(of: marker) {
+            seen += 1
+            if seen == occurrence {
+                return (i + 1, line[..<r.lowerBound].unicodeScalars.count + 1)
+            }
+            search = search[r.upperBound...]
+        }
+    }
+    return nil
+}
+
+@Suite struct PolicyCheckTests {
+    @Test func minimalPolicyLoads() throws {
+        #expect(diagnostics(files(minimal)).isEmpty)
+    }
+
+    @Test func unknownKeyWithSuggestion() throws {
+        let text = minimal.replacingOccurrences(of: "    decision: true", with: "    decison: true")
+        let d = diagnostics(files(text))
+        let at = try #require(position(of: "decison", in: text))
+        #expect(d.contains { $0.line == at.0 && $0.column == at.1 && $0.message.contains("unknown key `decison`") && $0.help == "did you mean `decision`?" }, "\(d)")
+    }
+
+    @Test func unknownFieldInExpressionPointsIntoTheExpression() throws {
+        let text = minimal.replacingOccurrences(of: "unit.installed_on.addMonths", with: "unit.instaled_on.addMonths")
+        let d = diagnostics(files(text))
+        let at = try #require(position(of: "unit.instaled_on", in: text))
+        #expect(d.count >= 1)
+        let hit = d.first { $0.line == at.0 && $0.column >= at.1 && $0.column <= at.1 + 5 }
+        #expect(hit != nil, "\(d)")
+        #expect(hit?.help?.contains("installed_on") == true, "\(d)")
+    }
+
+    @Test func errorInsideBlockScalarMapsToItsLine() throws {
+        let text = minimal.replacingOccurrences(
+            of: "    expr: date('2026-01-01') < ends",
+            with: "    expr: |\n      date('2026-01-01')\n        < endz")
+        let d = diagnostics(files(text))
+        let at = try #require(position(of: "endz", in: text))
+        #expect(d.contains { $0.line == at.0 && $0.column == at.1 }, "\(d)")
+    }
+
+    @Test func typeMismatchIsReported() throws {
+        let text = minimal.replacingOccurrences(of: "date('2026-01-01') < ends", with: "3 < ends")
+        let d = diagnostics(files(text))
+        #expect(!d.isEmpty)
+    }
+
+    @Test func declaredTypeMustMatch() throws {
+        let text = minimal.replacingOccurrences(of: "date('2026-01-01') < ends", with: "ends")
+        let d = diagnostics(files(text))
+        #expect(d.contains { $0.message.contains("`date`") && $0.message.contains("`bool`") }, "\(d)")
+    }
+
+    @Test func cyclesNameTheirPath() throws {
+        let text = minimal.replacingOccurrences(
+            of: "expr: unit.installed_on.addMonths(params.months)", with: "expr: \"open ? date('2020-01-01') : date('2021-01-01')\"")
+        let d = diagnostics(files(text))
+        #expect(d.contains { $0.message.contains("cycle") && $0.message.contains("`ends`") && $0.message.contains("`open`") }, "\(d)")
+    }
+
+    @Test func badParameterValue() throws {
+        let text = minimal.replacingOccurrences(of: "value: 12", with: "value: -3")
+        let d = diagnostics(files(text))
+        let at = try #require(position(of: "-3", in: text))
+        #expect(d.contains { $0.line == at.0 && $0.column == at.1 && $0.message.contains("below its minimum") }, "\(d)")
+        let text2 = minimal.replacingOccurrences(of: "value: 12", with: "value: twelve")
+        #expect(diagnostics(files(text2)).contains { $0.message.contains("must be of type int") })
+        let text3 = minimal.replacingOccurrences(of: "value: 12", with: "value: \"12\"")
+        #expect(diagnostics(files(text3)).contains { $0.message.contains("must be of type int") }, "a quoted 12 is text")
+    }
+
+    @Test func duplicateKeysAndNames() throws {
+        let text = minimal + "\n  open:\n    type: bool\n    clause: x\n    label: {zh: a, en: b}\n    expr: 'true'\n"
+        let d = diagnostics(files(text))
+        #expect(d.contains { $0.message.contains("duplicate key `open`") }, "\(d)")
+        let two = files(minimal) + files(minimal, name: "q.yaml")
+        #expect(diagnostics(two).contains { $0.message.contains("policy `p` is defined twice") })
+    }
+
+    @Test func everyProblemIsReportedNotTheFirst() throws {
+        let text = minimal
+            .replacingOccurrences(of: "    decision: true", with: "    decison: true")
+            .replacingOccurrences(of: "value: 12", with: "value: x")
+            .replacingOccurrences(of: "< ends", with: "< endz")
+        let d = diagnostics(files(text))
+        #expect(d.count >= 3, "\(d)")
+    }
+
+    @Test func enumValueTypoInExpression() throws {
+        let text = minimal.replacingOccurrences(of: "date('2026-01-01') < ends", with: "market == 'c'")
+        let d = diagnostics(files(text))
+        #expect(!d.isEmpty)
+    }
+
+    @Test func overlappingPoliciesAreRejected() throws {
+        let other = minimal.replacingOccurrences(of: "policy: p", with: "policy: q")
+        let d = diagnostics(files(minimal) + files(other, name: "q.yaml"))
+        #expect(d.contains { $0.message.contains("both apply") }, "\(d)")
+        let disjoint = other.replacingOccurrences(of: "applies_to: {market: a}", with: "applies_to: {market: b}")
+        #expect(diagnostics(files(minimal) + files(disjoint, name: "q.yaml")).isEmpty)
+    }
+
+    @Test func extendsUnknownAndCycles() throws {
+        let unknown = minimal.replacingOccurrences(of: "policy: p", with: "policy: p\nextends: bsae")
+        #expect(diagnostics(files(unknown)).contains { $0.message.contains("unknown policy `bsae`") })
+        let a = "verdict: 1\npolicy: a\nextends: b\nabstract: true\n"
+        let b = "verdict: 1\npolicy: b\nextends: a\nabstract: true\n"
+        let d = diagnostics(files(a, name: "a.yaml") + files(b, name: "b.yaml") + files(minimal))
+        #expect(d.contains { $0.message.contains("cycle") }, "\(d)")
+    }
+
+    @Test func yamlSyntaxErrorIsPositioned() throws {
+        let d = diagnostics(files("verdict: 1\npolicy: [unclosed\n"))
+        #expect(d.count == 1)
+        #expect(d.first?.line ?? 0 >= 2)
+    }
+
+    @Test func missingClauseAndLabel() throws {
+        let text = minimal.replacingOccurrences(of: "    clause: \"1.2\"\n", with: "")
+        #expect(diagnostics(files(text)).contains { $0.message.contains("needs `clause`") })
+    }
+
+    @Test func rendererShowsLineAndCaret() throws {
+        let text = minimal.replacingOccurrences(of: "< ends", with: "< endz")
+        let d = try #require(diagnostics(files(text)).first)
+        let rendered = DiagnosticRenderer.render(d, source: Array(text.utf8))
+        #expect(rendered.hasPrefix("p.yaml:\(d.line):\(d.column): error: "))
+        let lines = rendered.split(separator: "\n")
+        #expect(lines.count >= 3)
+        #expect(lines[1].contains("endz"))
+        #expect(lines[2].contains("^"))
+    }
+}
