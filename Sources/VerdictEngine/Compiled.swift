@@ -1,4 +1,5 @@
 import CEL
+import VerdictJSON
 
 /// What a variable slot of a compiled policy holds.
 enum SlotKind: Sendable {
@@ -19,11 +20,18 @@ enum CompiledBody: Sendable {
     case items([CompiledItem])
 }
 
-struct CompiledRow: Sendable {
-    var when: CELProgram?
-    var then: CELProgram
-    var clause: Clause
-    var label: Label?
+final class CompiledRow: Sendable {
+    let when: CELProgram?
+    let then: CELProgram
+    let clause: Clause
+    let label: Label?
+
+    init(when: CELProgram?, then: CELProgram, clause: Clause, label: Label?) {
+        self.when = when
+        self.then = then
+        self.clause = clause
+        self.label = label
+    }
 }
 
 struct CompiledTable: Sendable {
@@ -32,22 +40,51 @@ struct CompiledTable: Sendable {
     var defaultRow: CompiledRow?
 }
 
-struct CompiledItem: Sendable {
-    var id: String
-    var value: CELValue
-    var when: CELProgram
-    var clause: Clause
+final class CompiledItem: Sendable {
+    let id: String
+    let value: CELValue
+    let when: CELProgram
+    let clause: Clause
+
+    init(id: String, value: CELValue, when: CELProgram, clause: Clause) {
+        self.id = id
+        self.value = value
+        self.when = when
+        self.clause = clause
+    }
 }
 
-struct CompiledRule: Sendable {
-    var name: String
-    var slot: Int
-    var type: ValueType
-    var celType: CELType
-    var isDecision: Bool
-    var clause: Clause
-    var label: Label
-    var body: CompiledBody
+/// A class, not a struct: the evaluator reads rules on the hot path and must
+/// not copy (and retain) every field each time.
+final class CompiledRule: Sendable {
+    let name: String
+    let slot: Int
+    let type: ValueType
+    let celType: CELType
+    let isDecision: Bool
+    let clause: Clause
+    let label: Label
+    let body: CompiledBody
+    /// `"name":` as JSON bytes, encoded once for the answer lines.
+    let jsonKey: [UInt8]
+
+    init(
+        name: String, slot: Int, type: ValueType, celType: CELType, isDecision: Bool, clause: Clause, label: Label,
+        body: CompiledBody
+    ) {
+        self.name = name
+        self.slot = slot
+        self.type = type
+        self.celType = celType
+        self.isDecision = isDecision
+        self.clause = clause
+        self.label = label
+        self.body = body
+        var w = JSONWriter(capacity: name.utf8.count + 4)
+        w.string(name)
+        w.raw(":")
+        self.jsonKey = w.bytes
+    }
 }
 
 /// One policy, parsed, checked and planned once; immutable and shared by every ticket.
@@ -68,6 +105,8 @@ public final class CompiledPolicy: Sendable {
     /// Indices into `rules`, in declaration order.
     let decisions: [Int]
     let decisionByName: [String: Int]
+    /// Slots of object inputs, which are built on demand.
+    let groupSlots: [Int]
 
     init(
         name: String, digest: String, canonicalContent: String, file: String, selectors: [Selector],
@@ -88,6 +127,10 @@ public final class CompiledPolicy: Sendable {
         var byName: [String: Int] = [:]
         for i in decisions { byName[rules[i].name] = i }
         self.decisionByName = byName
+        self.groupSlots = slotKinds.indices.filter {
+            if case .group = slotKinds[$0] { return true }
+            return false
+        }
     }
 
     /// The names of the decisions this policy answers, in declaration order.

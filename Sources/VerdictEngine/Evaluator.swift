@@ -16,8 +16,10 @@ struct RuleTrace: Sendable {
 /// the hot path allocates no activation.
 final class TicketActivation: CELActivation {
     let policy: CompiledPolicy
-    private(set) var values: [CELValue]
-    private var ready: [Bool]
+    // Read on every variable access; no evaluation mutates them re-entrantly
+    // through another access, so skip the runtime exclusivity checks.
+    @exclusivity(unchecked) private(set) var values: [CELValue]
+    @exclusivity(unchecked) private var ready: [Bool]
     private let readyTemplate: [Bool]
     private var pendingGroups: [Int] = []
 
@@ -48,9 +50,7 @@ final class TicketActivation: CELActivation {
         pendingGroups.removeAll(keepingCapacity: true)
         policy.inputs.bind(ticket, values: &values, pendingGroups: &pendingGroups)
         // Object inputs the ticket omitted (or got wrong) already hold null or an error.
-        for (slot, kind) in policy.slotKinds.enumerated() {
-            if case .group = kind, !pendingGroups.contains(slot) { ready[slot] = true }
-        }
+        for slot in policy.groupSlots where !pendingGroups.contains(slot) { ready[slot] = true }
         if tracing {
             traces.removeAll(keepingCapacity: true)
             evaluated.removeAll(keepingCapacity: true)
@@ -131,11 +131,11 @@ final class TicketActivation: CELActivation {
     }
 
     private func evaluate(_ table: CompiledTable, rule index: Int) -> CELValue {
-        let name = policy.rules[index].name
+        let rule = policy.rules[index]
         switch table.hit {
         case .first:
             for (i, row) in table.rows.enumerated() {
-                switch condition(row.when, what: "row \(i + 1) of `\(name)`") {
+                switch condition(row.when, what: "row \(i + 1) of `\(rule.name)`") {
                 case .failure(let e): return .error(e)
                 case .success(false): continue
                 case .success(true):
@@ -146,7 +146,7 @@ final class TicketActivation: CELActivation {
         case .unique:
             var matched: Int?
             for (i, row) in table.rows.enumerated() {
-                switch condition(row.when, what: "row \(i + 1) of `\(name)`") {
+                switch condition(row.when, what: "row \(i + 1) of `\(rule.name)`") {
                 case .failure(let e): return .error(e)
                 case .success(false): continue
                 case .success(true):
@@ -154,7 +154,7 @@ final class TicketActivation: CELActivation {
                         return .error(
                             CELError(
                                 .other,
-                                "rows \(first + 1) and \(i + 1) of `\(name)` both match, but its hit policy is `unique`"))
+                                "rows \(first + 1) and \(i + 1) of `\(rule.name)` both match, but its hit policy is `unique`"))
                     }
                     matched = i
                 }
@@ -166,7 +166,7 @@ final class TicketActivation: CELActivation {
         case .collect:
             var out: [CELValue] = []
             for (i, row) in table.rows.enumerated() {
-                switch condition(row.when, what: "row \(i + 1) of `\(name)`") {
+                switch condition(row.when, what: "row \(i + 1) of `\(rule.name)`") {
                 case .failure(let e): return .error(e)
                 case .success(false): continue
                 case .success(true):
@@ -181,7 +181,7 @@ final class TicketActivation: CELActivation {
             if tracing { traces[index]?.row = -1 }
             return d.then.evaluate(self)
         }
-        return .error(CELError(.other, "no row of `\(name)` applies to this ticket"))
+        return .error(CELError(.other, "no row of `\(rule.name)` applies to this ticket"))
     }
 
     private func evaluate(_ items: [CompiledItem], rule index: Int) -> CELValue {
@@ -198,13 +198,13 @@ final class TicketActivation: CELActivation {
         return .list(out)
     }
 
-    private func condition(_ program: CELProgram?, what: String) -> Result<Bool, CELError> {
+    private func condition(_ program: CELProgram?, what: @autoclosure () -> String) -> Result<Bool, CELError> {
         guard let program else { return .success(true) }
         switch program.evaluate(self) {
         case .bool(let b): return .success(b)
         case .error(let e): return .failure(e)
         case let other:
-            return .failure(CELError(.typeMismatch, "the condition of \(what) gave \(other.celLiteral), not a bool"))
+            return .failure(CELError(.typeMismatch, "the condition of \(what()) gave \(other.celLiteral), not a bool"))
         }
     }
 

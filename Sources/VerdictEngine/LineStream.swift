@@ -41,6 +41,7 @@ public struct LineStream {
         var atStart = true
         var skipping = false  // inside a line longer than the limit
         var eof = false
+        var scanned = 0  // bytes of `buffer` already searched for a line end
 
         func handle(_ start: Int, _ end: Int) {
             lineNumber += 1
@@ -99,9 +100,10 @@ public struct LineStream {
                 }
                 if from < n { buffer.append(contentsOf: chunk[from..<n]) }
             }
-            // Answer every complete line now buffered.
+            // Answer every complete line now buffered. Bytes before `scanned`
+            // were searched already (a long line arrives over many reads).
             var lineStart = 0
-            var i = 0
+            var i = scanned
             let count = buffer.count
             while i < count {
                 if buffer[i] == UInt8(ascii: "\n") {
@@ -115,8 +117,10 @@ public struct LineStream {
                 lineStart = count
             }
             if lineStart > 0 { buffer.removeFirst(lineStart) }
+            scanned = buffer.count
             if buffer.count > maxLineBytes {
                 buffer.removeAll(keepingCapacity: true)
+                scanned = 0
                 if eof { tooLong() } else { skipping = true }
             }
             if eof, skipping {

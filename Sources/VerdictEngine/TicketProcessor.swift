@@ -14,6 +14,8 @@ public final class TicketProcessor {
     /// For each policy, the rule indices to answer (nil entries: asked names the policy lacks).
     private let asked: [[(name: String, rule: Int?)]]
     private let activations: [TicketActivation]
+    /// For each policy, its `applies_to` as (index into the selector keys, accepted values).
+    private let selection: [[(key: Int, values: [String])]]
 
     public init(policies: PolicySet, ask: [String] = [], explain: Bool = false) throws(UsageError) {
         self.policies = policies
@@ -33,6 +35,11 @@ public final class TicketProcessor {
             unique.isEmpty
                 ? p.decisions.map { (p.rules[$0].name, Optional($0)) }
                 : unique.map { ($0, p.decisionByName[$0]) }
+        }
+        self.selection = policies.policies.map { p in
+            p.selectors.map { s in
+                (policies.selectorKeys.firstIndex { $0.name == s.key } ?? -1, s.values)
+            }
         }
         self.activations = policies.policies.map { p in
             let a = TicketActivation(policy: p)
@@ -91,12 +98,8 @@ public final class TicketProcessor {
                 return nil
             }
         }
-        for (i, p) in policies.policies.enumerated() {
-            let matches = p.selectors.allSatisfy { s in
-                guard let k = policies.selectorKeys.firstIndex(where: { $0.name == s.key }) else { return false }
-                return s.values.contains(values[k])
-            }
-            if matches { return i }
+        for (i, selectors) in selection.enumerated() {
+            if selectors.allSatisfy({ $0.key >= 0 && $0.values.contains(values[$0.key]) }) { return i }
         }
         let described = zip(policies.selectorKeys, values).map { "\($0.name) \"\(InputPlan.clip($1))\"" }
         errorLine(
@@ -125,8 +128,7 @@ public final class TicketProcessor {
             }
             if !first { w.raw(",") }
             first = false
-            w.string(name)
-            w.raw(":")
+            w.raw(bytes: policy.rules[rule].jsonKey)
             ValueJSON.write(v, into: &w)
         }
         w.raw("}")

@@ -212,7 +212,7 @@ private struct Parser {
     func unexpectedAt(_ message: String) -> JSONError {
         guard i < bytes.count else { return JSONError(offset: i, message: "unexpected end of input") }
         if bytes[i] >= 0x80, utf8SequenceLength(at: i) == nil {
-            return JSONError(offset: i, message: "invalid UTF-8 at byte \(i)")
+            return JSONError(offset: i, message: "invalid UTF-8")
         }
         return JSONError(offset: i, message: message)
     }
@@ -222,7 +222,7 @@ private struct Parser {
         let b = bytes[i]
         if b >= 0x80 {
             guard let n = utf8SequenceLength(at: i) else {
-                return JSONError(offset: i, message: "invalid UTF-8 at byte \(i)")
+                return JSONError(offset: i, message: "invalid UTF-8")
             }
             let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[i..<(i + n)]), as: UTF8.self)
             return JSONError(offset: i, message: "unexpected character `\(text)` where \(context) was expected")
@@ -339,7 +339,7 @@ private struct Parser {
                 continue
             }
             guard let n = utf8SequenceLength(at: i) else {
-                throw JSONError(offset: i, message: "invalid UTF-8 at byte \(i)")
+                throw JSONError(offset: i, message: "invalid UTF-8")
             }
             i += n
         }
@@ -381,7 +381,7 @@ private struct Parser {
                 throw JSONError(offset: start, message: "invalid escape `\\\(Character(Unicode.Scalar(e)))`")
             }
             if e >= 0x80, utf8SequenceLength(at: i + 1) == nil {
-                throw JSONError(offset: i + 1, message: "invalid UTF-8 at byte \(i + 1)")
+                throw JSONError(offset: i + 1, message: "invalid UTF-8")
             }
             throw JSONError(offset: start, message: "invalid escape")
         }

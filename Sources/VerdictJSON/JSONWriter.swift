@@ -16,6 +16,11 @@ public struct JSONWriter: Sendable {
     }
 
     /// Unescaped text, written as UTF-8 as is.
+    /// Appends bytes that are already JSON text (e.g. a key encoded once, ahead of time).
+    public mutating func raw(bytes: [UInt8]) {
+        self.bytes.append(contentsOf: bytes)
+    }
+
     public mutating func raw(_ s: String) {
         bytes.append(contentsOf: s.utf8)
     }
