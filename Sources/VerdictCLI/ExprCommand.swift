@@ -10,7 +10,8 @@ struct ExprCommand: ParsableCommand {
         discussion: """
             With --input, the top-level fields of a JSON object (a ticket) are variables:
               verdict expr 'date(unit.installed_on).addMonths(12)' --input ticket.json
-            Exit status: 0 with the value on stdout; 1 with the error on stderr.
+            Exit status: 0 with the value on stdout; 1 with the expression's error on
+            stderr; 2 when the --input file cannot be read or is not a JSON object.
             """
     )
 
