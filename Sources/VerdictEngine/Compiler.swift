@@ -474,6 +474,12 @@ struct PolicyCompiler {
 
     // MARK: - Stage 5: the rule graph
 
+    /// The longest chain of rules that depend on each other. Evaluation recurses
+    /// along such a chain, so it is bounded to keep the stack safe.
+    static let maxRuleChain = 200
+
+    /// Reports cycles (naming their path) and over-long dependency chains.
+    /// Iterative, so a policy with a very long chain cannot exhaust the stack here either.
     private mutating func checkCycles(_ rules: [CompiledRule]) {
         // Edges: rule → the rules its expressions reference.
         var ruleOfSlot: [Int: Int] = [:]
@@ -481,30 +487,48 @@ struct PolicyCompiler {
         let edges: [[Int]] = rules.map { r in
             Self.programs(of: r.body).flatMap(\.references).compactMap { ruleOfSlot[$0] }
         }
-        var state = [UInt8](repeating: 0, count: rules.count)  // 0 new, 1 on stack, 2 done
-        var stack: [Int] = []
+        var state = [UInt8](repeating: 0, count: rules.count)  // 0 new, 1 on the path, 2 done
+        var depth = [Int](repeating: 1, count: rules.count)    // rules in the longest chain from here
         var reported: Set<Int> = []
-        func visit(_ n: Int, _ compiler: inout PolicyCompiler) {
-            state[n] = 1
-            stack.append(n)
-            for m in edges[n] {
-                if state[m] == 1 {
-                    if let start = stack.firstIndex(of: m), !reported.contains(m) {
-                        let cycle = stack[start...].map { rules[$0].name } + [rules[m].name]
-                        reported.formUnion(stack[start...])
-                        let decl = compiler.policy.rules[m]
-                        compiler.error(
-                            decl.at,
-                            "rules depend on each other in a cycle: \(cycle.map { "`\($0)`" }.joined(separator: " → "))")
+        var cyclic = false
+        for root in rules.indices where state[root] == 0 {
+            var path: [(node: Int, next: Int)] = [(root, 0)]
+            state[root] = 1
+            while let top = path.last {
+                let n = top.node
+                if top.next < edges[n].count {
+                    path[path.count - 1].next += 1
+                    let m = edges[n][top.next]
+                    switch state[m] {
+                    case 0:
+                        state[m] = 1
+                        path.append((m, 0))
+                    case 1:
+                        cyclic = true
+                        if let start = path.firstIndex(where: { $0.node == m }), !reported.contains(m) {
+                            let members = path[start...].map(\.node)
+                            reported.formUnion(members)
+                            let names = (members + [m]).map { "`\(rules[$0].name)`" }
+                            error(
+                                policy.rules[m].at,
+                                "rules depend on each other in a cycle: \(names.joined(separator: " → "))")
+                        }
+                    default:
+                        depth[n] = max(depth[n], depth[m] + 1)
                     }
-                } else if state[m] == 0 {
-                    visit(m, &compiler)
+                } else {
+                    state[n] = 2
+                    path.removeLast()
+                    if let parent = path.last?.node { depth[parent] = max(depth[parent], depth[n] + 1) }
                 }
             }
-            stack.removeLast()
-            state[n] = 2
         }
-        for n in rules.indices where state[n] == 0 { visit(n, &self) }
+        guard !cyclic, let deepest = depth.indices.max(by: { depth[$0] < depth[$1] }),
+            depth[deepest] > Self.maxRuleChain
+        else { return }
+        error(
+            policy.rules[deepest].at,
+            "rule `\(rules[deepest].name)` starts a chain of \(depth[deepest]) rules that depend on each other; at most \(Self.maxRuleChain) are allowed")
     }
 
     static func programs(of body: CompiledBody) -> [CELProgram] {

@@ -57,10 +57,12 @@ public final class PolicySet: Sendable {
         var diagnostics: [PolicyDiagnostic] = []
         var sources: [String: [UInt8]] = [:]
         var decoded: [PolicyFile] = []
+        var unreadable: [String] = []
         for (path, bytes) in files {
             sources[path] = bytes
             switch YAMLDocument.parse(bytes) {
             case .failure(let errors):
+                unreadable.append(path)
                 for d in errors.diagnostics {
                     diagnostics.append(
                         PolicyDiagnostic(
@@ -71,11 +73,11 @@ public final class PolicySet: Sendable {
                 diagnostics.append(PolicyDiagnostic(file: path, line: 1, column: 1, message: "the policy file is empty"))
             case .success(let root?):
                 var decoder = PolicyDecoder(file: path)
-                if let f = decoder.policyFile(root) { decoded.append(f) }
+                if let f = decoder.policyFile(root) { decoded.append(f) } else { unreadable.append(path) }
                 diagnostics += decoder.diagnostics
             }
         }
-        let resolved = Resolver.resolve(decoded, diagnostics: &diagnostics)
+        let resolved = Resolver.resolve(decoded, unreadable: unreadable, diagnostics: &diagnostics)
         var compiled: [CompiledPolicy] = []
         var checked: [ResolvedPolicy] = []
         for policy in resolved where !policy.abstract {

@@ -18,7 +18,10 @@ struct ResolvedPolicy: Sendable {
 
 enum Resolver {
     /// Resolves every policy; reports duplicate names, unknown bases and `extends` cycles.
-    static func resolve(_ files: [PolicyFile], diagnostics: inout [PolicyDiagnostic]) -> [ResolvedPolicy] {
+    /// `unreadable` names files that failed to parse or decode: a base missing for that reason is said so.
+    static func resolve(
+        _ files: [PolicyFile], unreadable: [String] = [], diagnostics: inout [PolicyDiagnostic]
+    ) -> [ResolvedPolicy] {
         var byName: [String: PolicyFile] = [:]
         var ordered: [PolicyFile] = []
         for f in files {
@@ -46,7 +49,10 @@ enum Resolver {
                             PolicyDiagnostic(
                                 file: at.file, line: at.line, column: at.column, length: at.length,
                                 message: "`\(child.name)` extends unknown policy `\(parent)`",
-                                help: Suggest.help(for: parent, in: byName.keys.sorted())))
+                                help: Suggest.help(for: parent, in: byName.keys.sorted())
+                                    ?? (unreadable.isEmpty
+                                        ? nil
+                                        : "it may be defined in \(unreadable.map { "`\($0)`" }.joined(separator: ", ")), which has errors")))
                     }
                     broken = true
                     break

@@ -177,4 +177,23 @@ func position(of marker: String, in text: String, occurrence: Int = 1) -> (Int, 
         #expect(lines[1].contains("endz"))
         #expect(lines[2].contains("^"))
     }
+
+    /// Rules computed on demand recurse along their dependencies, so a chain is bounded.
+    @Test(arguments: [150, 300])
+    func longRuleChains(_ length: Int) throws {
+        var text = minimal + "\n"
+        for i in 0..<length {
+            let expr = i == 0 ? "unit.count" : "r\(i - 1) + 1"
+            text += "  r\(i):\n    type: int\n    decision: \(i == length - 1)\n    clause: x\n    label: {zh: a, en: b}\n    expr: \(expr)\n"
+        }
+        let d = diagnostics(files(text))
+        if length > PolicyCompiler.maxRuleChain {
+            #expect(d.contains { $0.message.contains("chain of \(length) rules") }, "\(d.prefix(3))")
+            return
+        }
+        #expect(d.isEmpty, "\(d.prefix(3))")
+        let set = try PolicySet.load(files: files(text))
+        let out = try answer(["{\"market\":\"a\",\"unit\":{\"installed_on\":\"2025-01-01\",\"count\":1}}"], with: set, ask: ["r\(length - 1)"])
+        #expect(out.first?.contains("\"r\(length - 1)\":\(length)") == true, "\(out)")
+    }
 }
