@@ -10,6 +10,11 @@ struct ExprCommand: ParsableCommand {
         discussion: """
             With --input, the top-level fields of a JSON object (a ticket) are variables:
               verdict expr 'date(unit.installed_on).addMonths(12)' --input ticket.json
+            With --policy, the expression is checked and evaluated as inside that policy:
+            the input is a ticket typed as the policy declares it, and parameters
+            (params.NAME) and rules (in_warranty, …) can be used:
+              verdict expr 'unit.installed_on.addMonths(params.warranty_months)' \\
+                --policy domestic --input ticket.json
             Exit status: 0 with the value on stdout; 1 with the expression's error on
             stderr; 2 when the --input file cannot be read or is not a JSON object.
             """
@@ -21,6 +26,12 @@ struct ExprCommand: ParsableCommand {
     @Option(name: .long, help: "A JSON object whose top-level fields are variables (a file, or - for stdin).")
     var input: String?
 
+    @Option(name: .long, help: "Evaluate in the context of this policy (its inputs, parameters and rules).")
+    var policy: String?
+
+    @Option(name: .long, help: "The policy folder (with --policy).")
+    var policies: String = "./policies"
+
     func run() throws {
         var variables: [(String, [UInt8])] = []
         if let input {
@@ -30,7 +41,19 @@ struct ExprCommand: ParsableCommand {
             }
             variables = [("input", bytes)]
         }
-        switch ExpressionRunner.run(expression, inputJSON: variables.first?.1) {
+        let result: Result<String, ExpressionRunner.Failure>
+        if let policy {
+            let set = try PolicyLoading.load(policies, stream: 2)
+            guard let compiled = set.policy(named: policy) else {
+                let names = set.policies.map(\.name).joined(separator: ", ")
+                Output.stderr("error: no policy named `\(policy)` answers tickets; policies: \(names)\n")
+                throw ExitCode(2)
+            }
+            result = ExpressionRunner.run(expression, policy: compiled, inputJSON: variables.first?.1)
+        } else {
+            result = ExpressionRunner.run(expression, inputJSON: variables.first?.1)
+        }
+        switch result {
         case .success(let literal):
             Output.stdout(literal + "\n")
         case .failure(let failure):

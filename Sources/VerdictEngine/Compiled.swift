@@ -102,6 +102,8 @@ public final class CompiledPolicy: Sendable {
     let initialValues: [CELValue]
     let inputs: InputPlan
     let rules: [CompiledRule]
+    /// The declarations expressions of this policy are checked against (for `verdict expr --policy`).
+    let environment: CELEnvironment
     /// Indices into `rules`, in declaration order.
     let decisions: [Int]
     let decisionByName: [String: Int]
@@ -111,8 +113,9 @@ public final class CompiledPolicy: Sendable {
     init(
         name: String, digest: String, canonicalContent: String, file: String, selectors: [Selector],
         slotNames: [String], slotKinds: [SlotKind], initialValues: [CELValue], inputs: InputPlan,
-        rules: [CompiledRule]
+        rules: [CompiledRule], environment: CELEnvironment
     ) {
+        self.environment = environment
         self.name = name
         self.digest = digest
         self.canonicalContent = canonicalContent

@@ -58,7 +58,7 @@ struct PolicyCompiler {
         return CompiledPolicy(
             name: policy.name, digest: "sha256:" + SHA256.hex(Array(canonical.utf8)), canonicalContent: canonical,
             file: policy.file, selectors: policy.appliesTo ?? [], slotNames: slotNames, slotKinds: slotKinds,
-            initialValues: initialValues, inputs: plan, rules: rules)
+            initialValues: initialValues, inputs: plan, rules: rules, environment: env)
     }
 
     // MARK: - Stage 1: inputs

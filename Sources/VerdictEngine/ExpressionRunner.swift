@@ -11,36 +11,69 @@ public enum ExpressionRunner {
         public var usage: Bool
     }
 
+    /// Without a policy: the input's top-level fields are `dyn` variables.
     public static func run(_ expression: String, inputJSON: [UInt8]?) -> Result<String, Failure> {
         var env = CELEnvironment()
         var values: [CELValue] = []
         if let inputJSON {
-            switch JSONReader.parse(inputJSON) {
-            case .failure(let e):
-                return .failure(Failure(rendered: "error: input is not valid JSON at byte \(e.offset + 1): \(e.message)\n", usage: true))
-            case .success(.object(let o)):
+            switch object(inputJSON) {
+            case .failure(let f): return .failure(f)
+            case .success(let o):
                 for (key, value) in o.entries {
                     let slot = env.declare(variable: key, type: .dyn)
                     while values.count <= slot { values.append(.null) }
                     values[slot] = ValueJSON.celValue(value)
                 }
-            case .success:
-                return .failure(Failure(rendered: "error: input must be a JSON object\n", usage: true))
             }
         }
+        return evaluate(expression, env: env, activation: CELArrayActivation(values: values))
+    }
+
+    /// In a policy's context: the input is a ticket, validated and typed as the
+    /// policy declares it; parameters (`params.NAME`) and rules are names too.
+    public static func run(
+        _ expression: String, policy: CompiledPolicy, inputJSON: [UInt8]?
+    ) -> Result<String, Failure> {
+        var ticket = JSONObject()
+        if let inputJSON {
+            switch object(inputJSON) {
+            case .failure(let f): return .failure(f)
+            case .success(let o): ticket = o
+            }
+        }
+        let activation = TicketActivation(policy: policy)
+        activation.reset(ticket: ticket)
+        return evaluate(expression, env: policy.environment, activation: activation)
+    }
+
+    private static func object(_ bytes: [UInt8]) -> Result<JSONObject, Failure> {
+        switch JSONReader.parse(bytes) {
+        case .failure(let e):
+            return .failure(
+                Failure(rendered: "error: input is not valid JSON at byte \(e.offset + 1): \(e.message)\n", usage: true))
+        case .success(.object(let o)):
+            return .success(o)
+        case .success:
+            return .failure(Failure(rendered: "error: input must be a JSON object\n", usage: true))
+        }
+    }
+
+    private static func evaluate(
+        _ expression: String, env: CELEnvironment, activation: any CELActivation
+    ) -> Result<String, Failure> {
         switch env.compile(expression) {
         case .failure(let errors):
             var text = ""
             for d in errors.diagnostics {
-                let (line, column, lineText) = locate(expression, offset: d.offset)
+                let (line, column) = locate(expression, offset: d.offset)
                 let diagnostic = PolicyDiagnostic(
                     file: "<expression>", line: line, column: column, length: d.length, message: d.message,
                     help: d.help)
-                text += DiagnosticRenderer.render(diagnostic, source: Array(lineTextPrefix(expression, lineText).utf8))
+                text += DiagnosticRenderer.render(diagnostic, source: Array(expression.utf8))
             }
             return .failure(Failure(rendered: text, usage: false))
         case .success(let program):
-            let value = program.evaluate(CELArrayActivation(values: values))
+            let value = program.evaluate(activation)
             if case .error(let e) = value {
                 return .failure(Failure(rendered: "error: \(e.message)\n", usage: false))
             }
@@ -49,7 +82,7 @@ public enum ExpressionRunner {
     }
 
     /// Line and column (1-based, in scalars) of a scalar offset in the expression.
-    static func locate(_ s: String, offset: Int) -> (Int, Int, Int) {
+    static func locate(_ s: String, offset: Int) -> (Int, Int) {
         var line = 1
         var column = 1
         for (i, ch) in s.unicodeScalars.enumerated() {
@@ -61,8 +94,6 @@ public enum ExpressionRunner {
                 column += 1
             }
         }
-        return (line, column, line)
+        return (line, column)
     }
-
-    private static func lineTextPrefix(_ s: String, _ line: Int) -> String { s }
 }

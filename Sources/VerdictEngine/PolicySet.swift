@@ -14,6 +14,11 @@ public final class PolicySet: Sendable {
         self.selectorKeys = selectorKeys
     }
 
+    /// The policy with this name, if it answers tickets.
+    public func policy(named name: String) -> CompiledPolicy? {
+        policies.first { $0.name == name }
+    }
+
     /// All decision names across policies, sorted.
     public var decisionNames: [String] {
         Array(Set(policies.flatMap(\.decisionNames))).sorted()

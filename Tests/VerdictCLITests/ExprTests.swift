@@ -43,4 +43,33 @@ import Testing
         #expect(run.stdout.isEmpty, "\(run)")
         #expect(run.err.contains("error"), "\(run)")
     }
+
+    /// With --policy the ticket is typed as the policy declares it, and its
+    /// parameters and rules are names in the expression.
+    @Test func evaluatesInsideAPolicy() throws {
+        let dir = try TempDir()
+        try dir.write("ticket.json", ticket("t"))
+        let input = dir.path + "/ticket.json"
+        let typed = try verdict([
+            "expr", "unit.installed_on.addMonths(params.warranty_months)", "--policy", "domestic",
+            "--policies", Repo.path("policies"), "--input", input,
+        ])
+        #expect(typed.status == 0, "\(typed)")
+        #expect(typed.out == "date(\"2026-06-01\")\n", "\(typed)")
+
+        let rule = try verdict(["expr", "size(required_forms) > 0", "--policy", "export", "--policies", Repo.path("policies"), "--input", input])
+        #expect(rule.status == 0, "\(rule)")
+        #expect(rule.out == "true\n", "\(rule)")
+
+        let misspelt = try verdict(["expr", "in_waranty", "--policy", "domestic", "--policies", Repo.path("policies")])
+        #expect(misspelt.status == 1, "\(misspelt)")
+        #expect(misspelt.err.contains("did you mean `in_warranty`?"), "\(misspelt)")
+
+        let missing = try verdict(["expr", "in_warranty", "--policy", "domestic", "--policies", Repo.path("policies")])
+        #expect(missing.status == 1, "\(missing)")
+        #expect(missing.err.contains("is missing"), "\(missing)")
+
+        let unknown = try verdict(["expr", "1", "--policy", "mars", "--policies", Repo.path("policies")])
+        #expect(unknown.status == 2, "\(unknown)")
+    }
 }
