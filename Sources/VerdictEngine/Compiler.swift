@@ -81,7 +81,8 @@ struct PolicyCompiler {
         slot = declare(field.path, celType, kind: .input, allowed: allowed)
         var defaultValue: CELValue?
         if let d = field.defaultValue {
-            defaultValue = yamlValue(d, inputType: field.type, what: "the default of input `\(field.path)`")
+            defaultValue = yamlValue(
+                d, inputType: field.type, what: "the default of input `\(field.path)`", file: field.at.file)
         }
         if case .int = field.type, let min = field.min, let max = field.max, min > max {
             error(field.at, "input `\(field.path)` has `min` \(min) above `max` \(max)")
@@ -146,7 +147,8 @@ struct PolicyCompiler {
                 error(p.at, "parameter `\(p.name)` needs `value`")
                 continue
             }
-            guard let v = yamlValue(node, valueType: type, what: "parameter `\(p.name)`") else { continue }
+            guard let v = yamlValue(node, valueType: type, what: "parameter `\(p.name)`", file: p.valueFile)
+            else { continue }
             initialValues[slot] = v
             let number: Double? =
                 switch v {
@@ -155,7 +157,7 @@ struct PolicyCompiler {
                 default: nil
                 }
             if let number {
-                let at = PolicyDecoderRef.ref(node, file: p.at.file)
+                let at = SourceRef(node, file: p.valueFile)
                 if let min = p.min, number < min {
                     error(at, "parameter `\(p.name)` is \(Self.format(number)), below its minimum \(Self.format(min))")
                 }
@@ -173,8 +175,10 @@ struct PolicyCompiler {
     }
 
     /// A YAML value read as the given type: where the value stands decides its type.
-    private mutating func yamlValue(_ node: YAMLNode, valueType: ValueType, what: String) -> CELValue? {
-        let at = PolicyDecoderRef.ref(node, file: policy.file)
+    private mutating func yamlValue(
+        _ node: YAMLNode, valueType: ValueType, what: String, file: String
+    ) -> CELValue? {
+        let at = SourceRef(node, file: file)
         switch valueType {
         case .list(let inner):
             guard case .sequence(let items) = node.kind else {
@@ -183,12 +187,12 @@ struct PolicyCompiler {
             }
             var out: [CELValue] = []
             for item in items {
-                guard let v = yamlValue(item, valueType: inner, what: "an item of \(what)") else { return nil }
+                guard let v = yamlValue(item, valueType: inner, what: "an item of \(what)", file: file) else { return nil }
                 out.append(v)
             }
             return .list(out)
         case .catalogList:
-            return yamlValue(node, valueType: .list(.string), what: what)
+            return yamlValue(node, valueType: .list(.string), what: what, file: file)
         default:
             guard case .scalar(let s) = node.kind else {
                 error(at, "\(what) must be a single value of type \(valueType)")
@@ -215,31 +219,33 @@ struct PolicyCompiler {
         }
     }
 
-    private mutating func yamlValue(_ node: YAMLNode, inputType: InputType, what: String) -> CELValue? {
+    private mutating func yamlValue(
+        _ node: YAMLNode, inputType: InputType, what: String, file: String
+    ) -> CELValue? {
         switch inputType {
-        case .bool: return yamlValue(node, valueType: .bool, what: what)
-        case .int: return yamlValue(node, valueType: .int, what: what)
-        case .double: return yamlValue(node, valueType: .double, what: what)
-        case .string: return yamlValue(node, valueType: .string, what: what)
-        case .date: return yamlValue(node, valueType: .date, what: what)
-        case .timestamp: return yamlValue(node, valueType: .timestamp, what: what)
+        case .bool: return yamlValue(node, valueType: .bool, what: what, file: file)
+        case .int: return yamlValue(node, valueType: .int, what: what, file: file)
+        case .double: return yamlValue(node, valueType: .double, what: what, file: file)
+        case .string: return yamlValue(node, valueType: .string, what: what, file: file)
+        case .date: return yamlValue(node, valueType: .date, what: what, file: file)
+        case .timestamp: return yamlValue(node, valueType: .timestamp, what: what, file: file)
         case .enumeration(let values):
-            guard let v = yamlValue(node, valueType: .string, what: what), case .string(let s) = v else { return nil }
+            guard let v = yamlValue(node, valueType: .string, what: what, file: file), case .string(let s) = v else { return nil }
             guard values.contains(s) else {
                 error(
-                    PolicyDecoderRef.ref(node, file: policy.file), "\(what) `\(s)` is not one of its values",
+                    SourceRef(node, file: file), "\(what) `\(s)` is not one of its values",
                     help: Suggest.help(for: s, in: values))
                 return nil
             }
             return v
         case .list(let inner):
             guard case .sequence(let items) = node.kind else {
-                error(PolicyDecoderRef.ref(node, file: policy.file), "\(what) must be a list")
+                error(SourceRef(node, file: file), "\(what) must be a list")
                 return nil
             }
             var out: [CELValue] = []
             for item in items {
-                guard let v = yamlValue(item, inputType: inner, what: what) else { return nil }
+                guard let v = yamlValue(item, inputType: inner, what: what, file: file) else { return nil }
                 out.append(v)
             }
             return .list(out)
@@ -538,12 +544,5 @@ struct PolicyCompiler {
             return (t.rows + (t.defaultRow.map { [$0] } ?? [])).flatMap { [$0.when, $0.then].compactMap { $0 } }
         case .items(let items): return items.map(\.when)
         }
-    }
-}
-
-/// Positions of YAML nodes outside a `PolicyDecoder`.
-enum PolicyDecoderRef {
-    static func ref(_ node: YAMLNode, file: String) -> SourceRef {
-        PolicyDecoder(file: file).ref(node)
     }
 }

@@ -179,8 +179,8 @@ extension PolicyDecoder {
     mutating func parameter(_ name: String, _ keyNode: YAMLNode, _ node: YAMLNode) -> ParameterDecl? {
         guard let f = fields(node, "parameter `\(name)`", allowed: FormatKeys.parameter) else { return nil }
         var p = ParameterDecl(
-            name: name, type: nil, value: f["value"]?.value, min: nil, max: nil, clause: nil, label: nil,
-            at: ref(keyNode))
+            name: name, type: nil, value: f["value"]?.value, valueFile: file, min: nil, max: nil, clause: nil,
+            label: nil, at: ref(keyNode))
         if let t = f["type"] { p.type = valueType(t.value, of: f["of"]?.value, catalogsAllowed: false) }
         else if let o = f["of"] { error(o.key, "`of` goes only with `type: list`") }
         if let v = f["min"] { p.min = number(v.value, "`min`") }

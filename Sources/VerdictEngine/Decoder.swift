@@ -10,12 +10,7 @@ struct PolicyDecoder {
 
     // MARK: - Positions and errors
 
-    func ref(_ node: YAMLNode) -> SourceRef {
-        let s = node.span.start
-        let e = node.span.end
-        let length = e.line == s.line ? max(1, e.column - s.column) : 1
-        return SourceRef(file: file, line: s.line, column: s.column, length: length)
-    }
+    func ref(_ node: YAMLNode) -> SourceRef { SourceRef(node, file: file) }
 
     mutating func error(_ at: SourceRef, _ message: String, help: String? = nil) {
         diagnostics.append(

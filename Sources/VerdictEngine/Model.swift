@@ -17,6 +17,14 @@ public struct SourceRef: Hashable, Sendable {
         self.column = column
         self.length = length
     }
+
+    /// Where a YAML node stands; a one-line node is underlined whole.
+    init(_ node: YAMLNode, file: String) {
+        let s = node.span.start
+        let e = node.span.end
+        let length = e.line == s.line ? max(1, e.column - s.column) : 1
+        self.init(file: file, line: s.line, column: s.column, length: length)
+    }
 }
 
 public struct Label: Hashable, Sendable {
@@ -100,6 +108,8 @@ struct ParameterDecl: Sendable {
     var name: String
     var type: ValueType?
     var value: YAMLNode?
+    /// The file `value` was written in (a base's, when an override leaves the value alone).
+    var valueFile: String
     var min: Double?
     var max: Double?
     var clause: Clause?

@@ -99,7 +99,10 @@ enum Resolver {
                 if let i = r.parameters.firstIndex(where: { $0.name == p.name }) {
                     var m = r.parameters[i]
                     m.type = p.type ?? m.type
-                    m.value = p.value ?? m.value
+                    if p.value != nil {
+                        m.value = p.value
+                        m.valueFile = p.valueFile
+                    }
                     m.min = p.min ?? m.min
                     m.max = p.max ?? m.max
                     m.clause = p.clause ?? m.clause

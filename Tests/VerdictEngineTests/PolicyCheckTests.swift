@@ -196,4 +196,15 @@ func position(of marker: String, in text: String, occurrence: Int = 1) -> (Int, 
         let out = try answer(["{\"market\":\"a\",\"unit\":{\"installed_on\":\"2025-01-01\",\"count\":1}}"], with: set, ask: ["r\(length - 1)"])
         #expect(out.first?.contains("\"r\(length - 1)\":\(length)") == true, "\(out)")
     }
+
+    /// A problem in what a child inherits is reported in the base's file, where it was written.
+    @Test func inheritedValueErrorsPointAtTheBase() throws {
+        let base = minimal
+            .replacingOccurrences(of: "policy: p\napplies_to: {market: a}", with: "policy: base\nabstract: true")
+            .replacingOccurrences(of: "value: 12", with: "value: twelve")
+        let child = "verdict: 1\npolicy: child\nextends: base\napplies_to: {market: a}\nparameters:\n  months:\n    clause: \"9.9\"\n"
+        let d = diagnostics(files(base, name: "base.yaml") + files(child, name: "child.yaml"))
+        let at = try #require(position(of: "twelve", in: base))
+        #expect(d.contains { $0.file == "base.yaml" && $0.line == at.0 && $0.column == at.1 }, "\(d)")
+    }
 }
