@@ -26,11 +26,24 @@ final class CompiledRow: Sendable {
     let clause: Clause
     let label: Label?
 
+    /// `,"when":…,"then":…,"clause":[…]` for `--explain`, encoded once.
+    let explainJSON: [UInt8]
+
     init(when: CELProgram?, then: CELProgram, clause: Clause, label: Label?) {
         self.when = when
         self.then = then
         self.clause = clause
         self.label = label
+        var w = JSONWriter(capacity: 128)
+        if let when {
+            w.raw(",\"when\":")
+            w.string(when.source)
+        }
+        w.raw(",\"then\":")
+        w.string(then.source)
+        w.raw(",\"clause\":")
+        w.strings(clause)
+        self.explainJSON = w.bytes
     }
 }
 
@@ -46,11 +59,23 @@ final class CompiledItem: Sendable {
     let when: CELProgram
     let clause: Clause
 
+    /// `{"id":…,"when":…,"clause":[…]}` for `--explain`, encoded once.
+    let explainJSON: [UInt8]
+
     init(id: String, value: CELValue, when: CELProgram, clause: Clause) {
         self.id = id
         self.value = value
         self.when = when
         self.clause = clause
+        var w = JSONWriter(capacity: 128)
+        w.raw("{\"id\":")
+        w.string(id)
+        w.raw(",\"when\":")
+        w.string(when.source)
+        w.raw(",\"clause\":")
+        w.strings(clause)
+        w.raw("}")
+        self.explainJSON = w.bytes
     }
 }
 
@@ -67,6 +92,10 @@ final class CompiledRule: Sendable {
     let body: CompiledBody
     /// `"name":` as JSON bytes, encoded once for the answer lines.
     let jsonKey: [UInt8]
+    /// `"name":{"decision":…,"clause":[…],"label":{…}` and the body's static
+    /// part (`,"expr":…` or `,"hit":…`) for `--explain`, encoded once.
+    let explainHead: [UInt8]
+    let explainBody: [UInt8]
 
     init(
         name: String, slot: Int, type: ValueType, celType: CELType, isDecision: Bool, clause: Clause, label: Label,
@@ -84,6 +113,28 @@ final class CompiledRule: Sendable {
         w.string(name)
         w.raw(":")
         self.jsonKey = w.bytes
+        w.raw("{\"decision\":")
+        w.bool(isDecision)
+        w.raw(",\"clause\":")
+        w.strings(clause)
+        w.raw(",\"label\":{\"zh\":")
+        w.string(label.zh)
+        w.raw(",\"en\":")
+        w.string(label.en)
+        w.raw("}")
+        self.explainHead = w.bytes
+        w.bytes.removeAll(keepingCapacity: true)
+        switch body {
+        case .expr(let p):
+            w.raw(",\"expr\":")
+            w.string(p.source)
+        case .table(let t):
+            w.raw(",\"hit\":")
+            w.string(t.hit.rawValue)
+        case .items:
+            break
+        }
+        self.explainBody = w.bytes
     }
 }
 
@@ -109,6 +160,8 @@ public final class CompiledPolicy: Sendable {
     let decisionByName: [String: Int]
     /// Slots of object inputs, which are built on demand.
     let groupSlots: [Int]
+    /// Each slot's name as a JSON key (`"unit.installed_on":`), for `--explain`.
+    let slotKeys: [[UInt8]]
 
     init(
         name: String, digest: String, canonicalContent: String, file: String, selectors: [Selector],
@@ -130,6 +183,12 @@ public final class CompiledPolicy: Sendable {
         var byName: [String: Int] = [:]
         for i in decisions { byName[rules[i].name] = i }
         self.decisionByName = byName
+        self.slotKeys = slotNames.map { name in
+            var w = JSONWriter(capacity: name.utf8.count + 4)
+            w.string(name)
+            w.raw(":")
+            return w.bytes
+        }
         self.groupSlots = slotKinds.indices.filter {
             if case .group = slotKinds[$0] { return true }
             return false
@@ -138,4 +197,16 @@ public final class CompiledPolicy: Sendable {
 
     /// The names of the decisions this policy answers, in declaration order.
     public var decisionNames: [String] { decisions.map { rules[$0].name } }
+}
+
+extension JSONWriter {
+    /// A JSON array of strings.
+    mutating func strings(_ items: [String]) {
+        raw("[")
+        for (i, s) in items.enumerated() {
+            if i > 0 { raw(",") }
+            string(s)
+        }
+        raw("]")
+    }
 }

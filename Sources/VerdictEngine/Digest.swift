@@ -18,7 +18,7 @@ enum PolicyDigest {
             if i > 0 { w.raw(",") }
             w.string(s.key)
             w.raw(":")
-            stringList(&w, s.values.sorted())
+            w.strings(s.values.sorted())
         }
         w.raw("},\"inputs\":")
         inputs(&w, policy.inputs)
@@ -27,7 +27,7 @@ enum PolicyDigest {
             if i > 0 { w.raw(",") }
             w.string(p.name)
             w.raw(":{\"clause\":")
-            stringList(&w, p.clause ?? [])
+            w.strings(p.clause ?? [])
             w.raw(",\"value\":")
             if let slot = slotNames.firstIndex(of: "params." + p.name) {
                 ValueJSON.write(initialValues[slot], into: &w)
@@ -45,7 +45,7 @@ enum PolicyDigest {
             w.raw(",\"decision\":")
             w.bool(r.isDecision)
             w.raw(",\"clause\":")
-            stringList(&w, r.clause)
+            w.strings(r.clause)
             w.raw(",\"label\":")
             label(&w, r.label)
             switch r.body {
@@ -74,7 +74,7 @@ enum PolicyDigest {
                     w.raw(",\"when\":")
                     w.string(item.when.canonicalText)
                     w.raw(",\"clause\":")
-                    stringList(&w, item.clause)
+                    w.strings(item.clause)
                     w.raw("}")
                 }
                 w.raw("]")
@@ -90,7 +90,7 @@ enum PolicyDigest {
                 if j > 0 { w.raw(",") }
                 w.string(e.id)
                 w.raw(":{\"clause\":")
-                stringList(&w, e.clause ?? [])
+                w.strings(e.clause ?? [])
                 if let l = e.label {
                     w.raw(",\"label\":")
                     label(&w, l)
@@ -117,7 +117,7 @@ enum PolicyDigest {
         w.raw(",\"then\":")
         w.string(row.then.canonicalText)
         w.raw(",\"clause\":")
-        stringList(&w, row.clause)
+        w.strings(row.clause)
         w.raw("}")
     }
 
@@ -127,15 +127,6 @@ enum PolicyDigest {
         w.raw(",\"zh\":")
         w.string(l.zh)
         w.raw("}")
-    }
-
-    private static func stringList(_ w: inout JSONWriter, _ items: [String]) {
-        w.raw("[")
-        for (i, s) in items.enumerated() {
-            if i > 0 { w.raw(",") }
-            w.string(s)
-        }
-        w.raw("]")
     }
 
     private static func inputs(_ w: inout JSONWriter, _ fields: [InputField]) {
@@ -168,7 +159,7 @@ enum PolicyDigest {
         switch t {
         case .enumeration(let values):
             w.raw("{\"enum\":")
-            stringList(&w, values)
+            w.strings(values)
             w.raw("}")
         case .list(let inner):
             w.raw("{\"list\":")

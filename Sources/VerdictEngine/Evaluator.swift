@@ -25,7 +25,8 @@ final class TicketActivation: CELActivation {
 
     /// Tracing is off unless asked for; when off it costs one branch per read.
     var tracing = false
-    private(set) var traces: [Int: RuleTrace] = [:]
+    /// Indexed by rule; only the entries of `evaluated` rules are meaningful.
+    private(set) var traces: [RuleTrace]
     /// Rules in the order their evaluation finished (dependencies first).
     private(set) var evaluated: [Int] = []
     private var frames: [Int] = []
@@ -42,6 +43,7 @@ final class TicketActivation: CELActivation {
         }
         self.readyTemplate = template
         self.ready = template
+        self.traces = [RuleTrace](repeating: RuleTrace(), count: policy.rules.count)
     }
 
     /// Binds a ticket's inputs and forgets everything computed for the previous one.
@@ -52,15 +54,14 @@ final class TicketActivation: CELActivation {
         // Object inputs the ticket omitted (or got wrong) already hold null or an error.
         for slot in policy.groupSlots where !pendingGroups.contains(slot) { ready[slot] = true }
         if tracing {
-            traces.removeAll(keepingCapacity: true)
             evaluated.removeAll(keepingCapacity: true)
             frames.removeAll(keepingCapacity: true)
         }
     }
 
     func value(slot: Int) -> CELValue {
-        if tracing, let frame = frames.last, traces[frame]?.reads.contains(slot) == false {
-            traces[frame]?.reads.append(slot)
+        if tracing, let frame = frames.last, !traces[frame].reads.contains(slot) {
+            traces[frame].reads.append(slot)
         }
         if ready[slot] { return values[slot] }
         switch policy.slotKinds[slot] {
@@ -104,7 +105,9 @@ final class TicketActivation: CELActivation {
     private func evaluate(rule index: Int) -> CELValue {
         let rule = policy.rules[index]
         if tracing {
-            traces[index] = RuleTrace()
+            traces[index].reads.removeAll(keepingCapacity: true)
+            traces[index].items.removeAll(keepingCapacity: true)
+            traces[index].row = nil
             frames.append(index)
         }
         defer {
@@ -139,7 +142,7 @@ final class TicketActivation: CELActivation {
                 case .failure(let e): return .error(e)
                 case .success(false): continue
                 case .success(true):
-                    if tracing { traces[index]?.row = i }
+                    if tracing { traces[index].row = i }
                     return row.then.evaluate(self)
                 }
             }
@@ -160,7 +163,7 @@ final class TicketActivation: CELActivation {
                 }
             }
             if let m = matched {
-                if tracing { traces[index]?.row = m }
+                if tracing { traces[index].row = m }
                 return table.rows[m].then.evaluate(self)
             }
         case .collect:
@@ -178,7 +181,7 @@ final class TicketActivation: CELActivation {
             return .list(out)
         }
         if let d = table.defaultRow {
-            if tracing { traces[index]?.row = -1 }
+            if tracing { traces[index].row = -1 }
             return d.then.evaluate(self)
         }
         return .error(CELError(.other, "no row of `\(rule.name)` applies to this ticket"))
@@ -191,7 +194,7 @@ final class TicketActivation: CELActivation {
             case .failure(let e): return .error(e)
             case .success(false): continue
             case .success(true):
-                if tracing { traces[index]?.items.append(i) }
+                if tracing { traces[index].items.append(i) }
                 out.append(item.value)
             }
         }

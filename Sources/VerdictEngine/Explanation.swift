@@ -4,6 +4,7 @@ import VerdictJSON
 /// `--explain`: for every rule evaluated for a ticket (the decisions asked
 /// and the internal rules they needed), the rule, the clause it cites, its
 /// value, the values it read, and the table row or list items that decided.
+/// The static parts of each entry are encoded once, when the policy compiles.
 enum Explanation {
     static func write(_ a: TicketActivation, into w: inout JSONWriter) {
         let policy = a.policy
@@ -11,18 +12,9 @@ enum Explanation {
         w.raw("{")
         for (n, index) in order.enumerated() {
             let rule = policy.rules[index]
-            let trace = a.traces[index] ?? RuleTrace()
+            let trace = a.traces[index]
             if n > 0 { w.raw(",") }
-            w.string(rule.name)
-            w.raw(":{\"decision\":")
-            w.bool(rule.isDecision)
-            w.raw(",\"clause\":")
-            strings(rule.clause, &w)
-            w.raw(",\"label\":{\"zh\":")
-            w.string(rule.label.zh)
-            w.raw(",\"en\":")
-            w.string(rule.label.en)
-            w.raw("}")
+            w.raw(bytes: rule.explainHead)
             let value = a.values[rule.slot]
             if case .error(let e) = value {
                 w.raw(",\"undetermined\":")
@@ -31,61 +23,33 @@ enum Explanation {
                 w.raw(",\"value\":")
                 ValueJSON.write(value, into: &w)
             }
+            w.raw(bytes: rule.explainBody)
             switch rule.body {
-            case .expr(let p):
-                w.raw(",\"expr\":")
-                w.string(p.source)
+            case .expr:
+                break
             case .table(let t):
-                w.raw(",\"hit\":")
-                w.string(t.hit.rawValue)
-                if let r = trace.row {
-                    let row = r >= 0 ? t.rows[r] : t.defaultRow
-                    if let row {
-                        w.raw(",\"row\":{\"number\":")
-                        if r >= 0 { w.int(Int64(r + 1)) } else { w.string("default") }
-                        if let when = row.when {
-                            w.raw(",\"when\":")
-                            w.string(when.source)
-                        }
-                        w.raw(",\"then\":")
-                        w.string(row.then.source)
-                        w.raw(",\"clause\":")
-                        strings(row.clause, &w)
-                        w.raw("}")
-                    }
+                if let r = trace.row, let row = r >= 0 ? t.rows[r] : t.defaultRow {
+                    w.raw(",\"row\":{\"number\":")
+                    if r >= 0 { w.int(Int64(r + 1)) } else { w.string("default") }
+                    w.raw(bytes: row.explainJSON)
+                    w.raw("}")
                 }
             case .items(let items):
                 w.raw(",\"items\":[")
                 for (j, i) in trace.items.enumerated() {
                     if j > 0 { w.raw(",") }
-                    w.raw("{\"id\":")
-                    w.string(items[i].id)
-                    w.raw(",\"when\":")
-                    w.string(items[i].when.source)
-                    w.raw(",\"clause\":")
-                    strings(items[i].clause, &w)
-                    w.raw("}")
+                    w.raw(bytes: items[i].explainJSON)
                 }
                 w.raw("]")
             }
             w.raw(",\"used\":{")
             for (j, slot) in trace.reads.enumerated() {
                 if j > 0 { w.raw(",") }
-                w.string(policy.slotNames[slot])
-                w.raw(":")
+                w.raw(bytes: policy.slotKeys[slot])
                 ValueJSON.write(a.values[slot], into: &w)
             }
             w.raw("}}")
         }
         w.raw("}")
-    }
-
-    private static func strings(_ items: [String], _ w: inout JSONWriter) {
-        w.raw("[")
-        for (i, s) in items.enumerated() {
-            if i > 0 { w.raw(",") }
-            w.string(s)
-        }
-        w.raw("]")
     }
 }
