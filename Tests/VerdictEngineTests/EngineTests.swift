@@ -110,4 +110,22 @@ let ticket = """
             SHA256.hex(Array(repeating: UInt8(ascii: "a"), count: 1_000_000))
                 == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
+
+    /// Only what the asked decisions need is computed, each rule at most once.
+    @Test func computesOnlyWhatIsAskedEachRuleOnce() throws {
+        let set = try loadShipped()
+        let policy = try #require(set.policy(named: "export"))
+        let activation = TicketActivation(policy: policy)
+        activation.tracing = true
+        guard case .object(let t) = try parseJSON(ticket) else { throw TestFailure("ticket is not an object") }
+        activation.reset(ticket: t)
+        let inWarranty = try #require(policy.decisionByName["in_warranty"])
+        #expect(activation.ruleValue(inWarranty) == .bool(true))
+        let names = activation.evaluated.map { policy.rules[$0].name }
+        #expect(Set(names) == ["ticket_date", "warranty_end", "in_warranty"])
+
+        for d in policy.decisions { _ = activation.ruleValue(d) }
+        #expect(activation.evaluated.count == Set(activation.evaluated).count, "a rule was computed twice")
+        #expect(activation.evaluated.count == policy.rules.count)
+    }
 }
