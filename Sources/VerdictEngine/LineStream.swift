@@ -43,7 +43,24 @@ public struct LineStream {
         var eof = false
         var scanned = 0  // bytes of `buffer` already searched for a line end
 
+        func tooLong() {
+            lineNumber += 1
+            atStart = false
+            summary.lines += 1
+            summary.errors += 1
+            out.raw("{\"line\":")
+            out.int(Int64(lineNumber))
+            out.raw(",\"id\":null,\"error\":")
+            out.string("line is longer than \(maxLineBytes) bytes")
+            out.raw("}\n")
+        }
+
         func handle(_ start: Int, _ end: Int) {
+            // A line that completed within the read that crossed the limit.
+            if end - start > maxLineBytes {
+                tooLong()
+                return
+            }
             lineNumber += 1
             var s = start
             var e = end
@@ -68,18 +85,6 @@ public struct LineStream {
                 processor.process(line: UnsafeRawBufferPointer(rebasing: raw[s..<e]), number: lineNumber, into: &out)
             }
             if ok { summary.answered += 1 } else { summary.errors += 1 }
-        }
-
-        func tooLong() {
-            lineNumber += 1
-            atStart = false
-            summary.lines += 1
-            summary.errors += 1
-            out.raw("{\"line\":")
-            out.int(Int64(lineNumber))
-            out.raw(",\"id\":null,\"error\":")
-            out.string("line is longer than \(maxLineBytes) bytes")
-            out.raw("}\n")
         }
 
         while !eof {

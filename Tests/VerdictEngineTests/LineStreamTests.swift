@@ -106,6 +106,19 @@ final class Feed {
         #expect(s.errors == 1)
     }
 
+    /// The limit holds exactly, also when the line ends within the read that crosses it.
+    @Test(arguments: [10_000, 10_001])
+    func lineLengthLimitIsExact(_ length: Int) throws {
+        let prefix = Array("{\"market\":\"domestic\",\"pad\":\"".utf8)
+        let line = prefix + Array(repeating: UInt8(ascii: "a"), count: length - prefix.count - 2) + Array("\"}".utf8)
+        #expect(line.count == length)
+        let feed = Feed([line + [10] + t + [10]])
+        _ = try feed.run(try loadShipped(), maxLineBytes: 10_000)
+        #expect(feed.lines.count == 2)
+        #expect(feed.lines[0].contains("longer than") == (length > 10_000), "\(feed.lines[0].prefix(200))")
+        #expect(feed.lines[1].contains("\"in_warranty\":true"))
+    }
+
     @Test func lastLineWithoutNewline() throws {
         let feed = Feed([t + [10] + t])
         _ = try feed.run(try loadShipped())
