@@ -33,13 +33,13 @@ struct ExprCommand: ParsableCommand {
     var policies: String = "./policies"
 
     func run() throws {
-        var variables: [(String, [UInt8])] = []
+        var inputJSON: [UInt8]?
         if let input {
             guard let bytes = Output.readAll(path: input) else {
                 Output.stderr("error: cannot read `\(input)`\n")
                 throw ExitCode(2)
             }
-            variables = [("input", bytes)]
+            inputJSON = bytes
         }
         let result: Result<String, ExpressionRunner.Failure>
         if let policy {
@@ -49,9 +49,9 @@ struct ExprCommand: ParsableCommand {
                 Output.stderr("error: no policy named `\(policy)` answers tickets; policies: \(names)\n")
                 throw ExitCode(2)
             }
-            result = ExpressionRunner.run(expression, policy: compiled, inputJSON: variables.first?.1)
+            result = ExpressionRunner.run(expression, policy: compiled, inputJSON: inputJSON)
         } else {
-            result = ExpressionRunner.run(expression, inputJSON: variables.first?.1)
+            result = ExpressionRunner.run(expression, inputJSON: inputJSON)
         }
         switch result {
         case .success(let literal):
