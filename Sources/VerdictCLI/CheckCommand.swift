@@ -19,6 +19,6 @@ struct CheckCommand: ParsableCommand {
             text += "\(p.name): \(p.decisionNames.count) decisions, \(p.digest)\n"
         }
         text += "ok: \(set.policies.count) polic\(set.policies.count == 1 ? "y" : "ies") checked\n"
-        Output.stdout(text)
+        guard Output.stdout(text) else { throw ExitCode(1) }
     }
 }

@@ -35,6 +35,11 @@ struct EvalCommand: ParsableCommand {
             processor,
             read: { Output.readStdin($0) },
             write: { Output.write(fd: 1, $0) })
+        if !summary.inputOK {
+            Output.stderr("error: cannot read standard input: \(Output.describe(errno: Output.readError))\n")
+            // Nothing read at all is a usage problem (stdin is a folder, say).
+            throw ExitCode(summary.lines == 0 ? 2 : 1)
+        }
         if !summary.outputOK || summary.errors > 0 { throw ExitCode(1) }
     }
 }

@@ -55,7 +55,7 @@ struct ExprCommand: ParsableCommand {
         }
         switch result {
         case .success(let literal):
-            Output.stdout(literal + "\n")
+            guard Output.stdout(literal + "\n") else { throw ExitCode(1) }
         case .failure(let failure):
             Output.stderr(failure.rendered)
             throw ExitCode(failure.usage ? 2 : 1)

@@ -14,7 +14,14 @@ enum Output {
             while left > 0 {
                 let n = Glibc_write(fd, p, left)
                 if n < 0 {
-                    if errno == EINTR { continue }
+                    let e = errno
+                    if e == EINTR { continue }
+                    if e == EAGAIN || e == EWOULDBLOCK {
+                        // A non-blocking pipe that is full: wait until it drains.
+                        var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                        _ = poll(&p, 1, -1)
+                        continue
+                    }
                     return false
                 }
                 left -= n
@@ -24,17 +31,37 @@ enum Output {
         }
     }
 
-    static func stdout(_ s: String) { _ = write(fd: 1, Array(s.utf8)) }
+    /// Writes to standard output; false when it cannot (the caller exits non-zero).
+    @discardableResult
+    static func stdout(_ s: String) -> Bool { write(fd: 1, Array(s.utf8)) }
     static func stderr(_ s: String) { _ = write(fd: 2, Array(s.utf8)) }
 
-    /// Reads from standard input into the buffer; retries on EINTR.
+    /// The last failed read of standard input, for the error message.
+    nonisolated(unsafe) static var readError: Int32 = 0
+
+    /// Reads from standard input into the buffer. Retries on EINTR; on a
+    /// non-blocking descriptor, waits for input instead of taking EAGAIN for
+    /// the end. Returns -1 on a real error (kept in `readError`).
     static func readStdin(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
         guard let base = buffer.baseAddress else { return 0 }
         while true {
             let n = Glibc_read(0, base, buffer.count)
-            if n < 0, errno == EINTR { continue }
-            return n
+            if n >= 0 { return n }
+            let e = errno
+            if e == EINTR { continue }
+            if e == EAGAIN || e == EWOULDBLOCK {
+                var p = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+                _ = poll(&p, 1, -1)
+                continue
+            }
+            readError = e
+            return -1
         }
+    }
+
+    static func describe(errno e: Int32) -> String {
+        guard let s = strerror(e) else { return "error \(e)" }
+        return String(cString: s)
     }
 
     /// Reads a whole file, or standard input for "-".

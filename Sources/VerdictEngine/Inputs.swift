@@ -55,19 +55,25 @@ final class InputPlan: Sendable {
     private func bind(
         _ node: Node, _ json: JSONValue?, parentAbsent: CELError?, values: inout [CELValue], pendingGroups: inout [Int]
     ) {
-        // A field whose parent object is missing or invalid.
+        // A field whose parent object is missing or invalid. Defaults fill in
+        // for a missing parent only: under an invalid one (`"request": "x"`)
+        // nothing is known, and a default would be a guess.
         if let parentAbsent {
+            let own: CELValue
+            if parentAbsent.code != .missing {
+                own = .error(parentAbsent)
+            } else if case .object = node.kind {
+                own = node.optional ? .null : .error(Self.missing(node.path))
+            } else if let d = node.defaultValue {
+                own = d
+            } else {
+                own = node.optional ? .null : .error(Self.missing(node.path))
+            }
+            values[node.slot] = own
             if case .object(let children) = node.kind {
-                values[node.slot] = node.optional ? .null : .error(parentAbsent)
                 for c in children {
                     bind(c, nil, parentAbsent: parentAbsent, values: &values, pendingGroups: &pendingGroups)
                 }
-            } else if let d = node.defaultValue {
-                values[node.slot] = d
-            } else if parentAbsent.code == .missing {
-                values[node.slot] = node.optional ? .null : .error(Self.missing(node.path))
-            } else {
-                values[node.slot] = .error(parentAbsent)
             }
             return
         }

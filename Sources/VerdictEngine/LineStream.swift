@@ -23,6 +23,8 @@ public struct LineStream {
         public var errors = 0
         /// False when the output could not be written (e.g. the reader went away).
         public var outputOK = true
+        /// False when reading the input failed (not its normal end): lines may be lost.
+        public var inputOK = true
     }
 
     /// `read` fills the buffer and returns the byte count (0 at the end, < 0 on error);
@@ -56,12 +58,6 @@ public struct LineStream {
         }
 
         func handle(_ start: Int, _ end: Int) {
-            // A line that completed within the read that crossed the limit.
-            if end - start > maxLineBytes {
-                tooLong()
-                return
-            }
-            lineNumber += 1
             var s = start
             var e = end
             if atStart {
@@ -69,6 +65,13 @@ public struct LineStream {
                 if e - s >= 3, buffer[s] == 0xEF, buffer[s + 1] == 0xBB, buffer[s + 2] == 0xBF { s += 3 }
             }
             if e > s, buffer[e - 1] == UInt8(ascii: "\r") { e -= 1 }
+            // The limit counts the line's content, not its BOM or line end; this
+            // catches a line that ended within the read that crossed the limit.
+            if e - s > maxLineBytes {
+                tooLong()
+                return
+            }
+            lineNumber += 1
             var blank = true
             var i = s
             while i < e {
@@ -91,6 +94,7 @@ public struct LineStream {
             let n = chunk.withUnsafeMutableBytes { read($0) }
             if n <= 0 {
                 eof = true
+                if n < 0 { summary.inputOK = false }
             } else {
                 var from = 0
                 if skipping {
@@ -123,7 +127,9 @@ public struct LineStream {
             }
             if lineStart > 0 { buffer.removeFirst(lineStart) }
             scanned = buffer.count
-            if buffer.count > maxLineBytes {
+            // An unfinished line this long is too long whatever its end
+            // (a BOM and a CR add at most 4 bytes): stop keeping it.
+            if buffer.count > maxLineBytes + 4 {
                 buffer.removeAll(keepingCapacity: true)
                 scanned = 0
                 if eof { tooLong() } else { skipping = true }

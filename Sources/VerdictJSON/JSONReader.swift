@@ -168,9 +168,10 @@ private struct Parser {
         let keyOffset = i
         let key = try parseString()
         let duplicate: Bool
-        if let set = frame.keySet {
-            duplicate = set.contains(key)
-            if !duplicate { frame.keySet?.insert(key) }
+        if let inserted = frame.keySet?.insert(key).inserted {
+            // Mutated in place through the optional: binding the set to a
+            // local first would copy it on every key (quadratic in debug builds).
+            duplicate = !inserted
         } else {
             duplicate = frame.entries.contains { $0.key == key }
             if !duplicate, frame.entries.count >= 8 {

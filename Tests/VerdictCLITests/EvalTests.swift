@@ -431,3 +431,21 @@ func readLine(_ fd: Int32, _ pending: inout [UInt8], timeout: Double) throws -> 
         pending += chunk[0..<n]
     }
 }
+
+extension EvalTests {
+    /// A failed read of stdin is not its end: say so and exit non-zero, never 0 with lines lost.
+    @Test func unreadableStdinIsAnErrorNotAnEmptyInput() throws {
+        let binary = try Binary.require()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "exec \"$0\" eval --policies \"$1\" < /", binary, Repo.policies]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 2, "\(text)")
+        #expect(text.contains("cannot read standard input"), "\(text)")
+    }
+}

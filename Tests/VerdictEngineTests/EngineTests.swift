@@ -128,4 +128,23 @@ let ticket = """
         #expect(activation.evaluated.count == Set(activation.evaluated).count, "a rule was computed twice")
         #expect(activation.evaluated.count == policy.rules.count)
     }
+
+    /// A default fills in for a missing object only; under an invalid one it would be a guess.
+    @Test func noDefaultsUnderAnInvalidObject() throws {
+        let set = try loadShipped()
+        let base = #"{"id":"x","market":"domestic","opened_at":"2026-03-14T09:30:00+08:00","#
+        let lines = [
+            base + #""request":"repair with parts"}"#,
+            base + #""request":[{"kind":"repair","onsite":true,"parts_replaced":true}]}"#,
+            base + #""fault":"broken","request":{"kind":"repair","onsite":false}}"#,
+        ]
+        let out = try answer(lines, with: set, ask: ["parts_chargeable", "escalations", "repeat_repair"])
+        for line in out.prefix(2) {
+            let u = try #require(object(object(try parseJSON(line))?["undetermined"]))
+            #expect(u["parts_chargeable"] == .string("request: expected an object, got the string \"repair with parts\"") || u["parts_chargeable"] == .string("request: expected an object, got a list"), "\(line)")
+        }
+        let third = try #require(object(try parseJSON(out[2])))
+        #expect(object(third["undetermined"])?["escalations"] != nil, "\(out[2])")
+        #expect(object(third["undetermined"])?["repeat_repair"] != nil, "\(out[2])")
+    }
 }

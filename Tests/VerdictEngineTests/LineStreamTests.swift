@@ -112,11 +112,13 @@ final class Feed {
         let prefix = Array("{\"market\":\"domestic\",\"pad\":\"".utf8)
         let line = prefix + Array(repeating: UInt8(ascii: "a"), count: length - prefix.count - 2) + Array("\"}".utf8)
         #expect(line.count == length)
-        let feed = Feed([line + [10] + t + [10]])
-        _ = try feed.run(try loadShipped(), maxLineBytes: 10_000)
-        #expect(feed.lines.count == 2)
-        #expect(feed.lines[0].contains("longer than") == (length > 10_000), "\(feed.lines[0].prefix(200))")
-        #expect(feed.lines[1].contains("\"in_warranty\":true"))
+        for end in [[UInt8(10)], [13, 10]] {
+            let feed = Feed([line + end + t + [10]])
+            _ = try feed.run(try loadShipped(), maxLineBytes: 10_000)
+            #expect(feed.lines.count == 2)
+            #expect(feed.lines[0].contains("longer than") == (length > 10_000), "\(feed.lines[0].prefix(200))")
+            #expect(feed.lines[1].contains("\"in_warranty\":true"))
+        }
     }
 
     @Test func lastLineWithoutNewline() throws {
