@@ -397,8 +397,12 @@ def evaluate_material(x):
         visit_chargeable = UNKNOWN
     elif kind in ("training", "material_issue"):
         visit_chargeable = False
+    elif x["onsite"] is UNKNOWN:
+        visit_chargeable = UNKNOWN
+    elif x["onsite"] is False:
+        visit_chargeable = False  # nobody goes on site: no visit to charge
     else:
-        visit_chargeable = UNKNOWN  # no rule of 5.2 covers it
+        visit_chargeable = UNKNOWN  # an on-site repair/installation/maintenance: no rule of 5.2 covers it
     return {
         "response_due": response_due(x["opened_at"], RESPONSE_HOURS_MATERIAL),
         "visit_chargeable": visit_chargeable,
