@@ -156,7 +156,9 @@ struct PolicyCompiler {
                 case .double(let d): d
                 default: nil
                 }
-            if let number {
+            if let min = p.min, let max = p.max, min > max {
+                error(p.at, "parameter `\(p.name)` has `min` \(Self.format(min)) above `max` \(Self.format(max))")
+            } else if let number {
                 let at = SourceRef(node, file: p.valueFile)
                 if let min = p.min, number < min {
                     error(at, "parameter `\(p.name)` is \(Self.format(number)), below its minimum \(Self.format(min))")
@@ -168,6 +170,22 @@ struct PolicyCompiler {
                 error(p.at, "`min` and `max` apply only to number parameters")
             }
         }
+    }
+
+    /// Why a scalar is not of the expected type, in the owner's terms.
+    static func typeMismatch(what: String, type: ValueType, scalar s: YAMLScalar) -> String {
+        let numeric: Bool
+        switch type {
+        case .int, .double, .bool: numeric = true
+        default: numeric = false
+        }
+        if numeric, s.isQuoted {
+            return "\(what) must be of type \(type), but `\(s.text)` is quoted, which makes it text: remove the quotes"
+        }
+        if type == .int, !s.isQuoted, s.text.wholeMatch(of: /[+-]?[0-9]+/) != nil {
+            return "\(what) `\(s.text)` is out of the 64-bit integer range"
+        }
+        return "\(what) must be of type \(type), not `\(s.text)`"
     }
 
     static func format(_ d: Double) -> String {
@@ -214,7 +232,7 @@ struct PolicyCompiler {
             case .list, .catalogList:
                 break
             }
-            error(at, "\(what) must be of type \(valueType), not `\(s.text)`")
+            error(at, Self.typeMismatch(what: what, type: valueType, scalar: s))
             return nil
         }
     }

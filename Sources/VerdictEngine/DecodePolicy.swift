@@ -15,6 +15,10 @@ enum FormatKeys {
 }
 
 extension PolicyDecoder {
+    /// Stands in for a label whose error was already reported, so that the
+    /// same mistake is not reported again as a missing label.
+    static let reported = Label(zh: "", en: "")
+
     /// Decodes a whole file; nil when the file is too broken to name a policy.
     mutating func policyFile(_ root: YAMLNode) -> PolicyFile? {
         guard
@@ -34,7 +38,7 @@ extension PolicyDecoder {
             file.extendsAt = ref(p.value)
         }
         if let p = f["abstract"] { file.abstract = bool(p.value, "`abstract`") ?? false }
-        if let p = f["title"] { file.title = label(p.value) }
+        if let p = f["title"] { file.title = label(p.value) ?? Self.reported }
         if let p = f["applies_to"] {
             file.appliesTo = selectors(p.value)
             file.appliesToAt = ref(p.key)
@@ -112,7 +116,7 @@ extension PolicyDecoder {
             name: name, path: path, type: type, optional: false, defaultValue: f["default"]?.value,
             min: nil, max: nil, label: nil, at: ref(keyNode))
         if let p = f["optional"] { field.optional = bool(p.value, "`optional`") ?? false }
-        if let p = f["label"] { field.label = label(p.value) }
+        if let p = f["label"] { field.label = label(p.value) ?? Self.reported }
         for (key, keyPath) in [("min", \InputField.min), ("max", \InputField.max)] {
             guard let p = f[key] else { continue }
             guard case .int = type else {
@@ -185,8 +189,8 @@ extension PolicyDecoder {
         else if let o = f["of"] { error(o.key, "`of` goes only with `type: list`") }
         if let v = f["min"] { p.min = number(v.value, "`min`") }
         if let v = f["max"] { p.max = number(v.value, "`max`") }
-        if let v = f["clause"] { p.clause = clause(v.value) }
-        if let v = f["label"] { p.label = label(v.value) }
+        if let v = f["clause"] { p.clause = clause(v.value) ?? [] }
+        if let v = f["label"] { p.label = label(v.value) ?? Self.reported }
         return p
     }
 
@@ -199,8 +203,8 @@ extension PolicyDecoder {
         if let t = f["type"] { r.type = valueType(t.value, of: f["of"]?.value, catalogsAllowed: true) }
         else if let o = f["of"] { error(o.key, "`of` goes only with `type: list`") }
         if let v = f["decision"] { r.decision = bool(v.value, "`decision`") }
-        if let v = f["clause"] { r.clause = clause(v.value) }
-        if let v = f["label"] { r.label = label(v.value) }
+        if let v = f["clause"] { r.clause = clause(v.value) ?? [] }
+        if let v = f["label"] { r.label = label(v.value) ?? Self.reported }
         let bodies = ["expr", "table", "items"].compactMap { f[$0] }
         if bodies.count > 1 {
             error(bodies[1].key, "\(what) has more than one of `expr`, `table` and `items`; keep one")
@@ -252,8 +256,8 @@ extension PolicyDecoder {
         else { return nil }
         var row = RowDecl(when: nil, then: then, clause: nil, label: nil, at: ref(node))
         if let w = f["when"] { row.when = expression(w.value, "`when`") }
-        if let c = f["clause"] { row.clause = clause(c.value) }
-        if let l = f["label"] { row.label = label(l.value) }
+        if let c = f["clause"] { row.clause = clause(c.value) ?? [] }
+        if let l = f["label"] { row.label = label(l.value) ?? Self.reported }
         return row
     }
 
@@ -270,8 +274,8 @@ extension PolicyDecoder {
                 let whenNode = f["when"]?.value, let when = expression(whenNode, "`when`")
             else { continue }
             var decl = ItemDecl(id: id, idAt: ref(idNode), when: when, clause: nil, label: nil, at: ref(item))
-            if let c = f["clause"] { decl.clause = clause(c.value) }
-            if let l = f["label"] { decl.label = label(l.value) }
+            if let c = f["clause"] { decl.clause = clause(c.value) ?? [] }
+            if let l = f["label"] { decl.label = label(l.value) ?? Self.reported }
             out.append(decl)
         }
         return out
@@ -283,8 +287,8 @@ extension PolicyDecoder {
         let entries = namedEntries(node, "catalogue `\(name)`").compactMap { (id, key, value) -> CatalogEntry? in
             guard let f = fields(value, "entry `\(id)` of `\(name)`", allowed: FormatKeys.entry) else { return nil }
             var e = CatalogEntry(id: id, label: nil, clause: nil, amount: nil, currency: nil, at: ref(key))
-            if let v = f["label"] { e.label = label(v.value) }
-            if let v = f["clause"] { e.clause = clause(v.value) }
+            if let v = f["label"] { e.label = label(v.value) ?? Self.reported }
+            if let v = f["clause"] { e.clause = clause(v.value) ?? [] }
             if let v = f["amount"] { e.amount = number(v.value, "`amount`") }
             if let v = f["currency"] { e.currency = string(v.value, "`currency`") }
             return e

@@ -7,7 +7,7 @@ public struct PolicyDiagnostic: Error, Hashable, Sendable, Comparable {
 
     /// Path of the policy file as given (relative to the working directory when the caller passed a relative one).
     public var file: String
-    /// 1-based line.
+    /// 1-based line; 0 for a problem with a whole file or folder (no position).
     public var line: Int
     /// 1-based column, counted in Unicode scalars (characters as libyaml counts them).
     public var column: Int
@@ -48,6 +48,9 @@ public struct PolicyLoadError: Error, Sendable {
 /// line and a caret under the problem, then an optional `help:` line.
 public enum DiagnosticRenderer {
     public static func render(_ d: PolicyDiagnostic, source: [UInt8]?) -> String {
+        guard d.line > 0 else {
+            return "\(d.file): \(d.severity.rawValue): \(d.message)\n" + (d.help.map { "   help: \($0)\n" } ?? "")
+        }
         var out = "\(d.file):\(d.line):\(d.column): \(d.severity.rawValue): \(d.message)\n"
         if let source, let text = lineText(source, line: d.line) {
             let scalars = Array(text.unicodeScalars)

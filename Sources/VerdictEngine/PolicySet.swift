@@ -2,6 +2,27 @@ import CEL
 import Foundation
 import VerdictYAML
 
+/// Hints for the YAML mistakes policy owners make most, keyed by libyaml's message.
+enum YAMLHints {
+    static func help(for message: String) -> String? {
+        if message.contains("while scanning an anchor") || message.contains("while scanning an alias")
+            || message.contains("while scanning a tag")
+        {
+            return "a value that starts with `!`, `&` or `*` means something else to YAML: quote it, e.g. `expr: \"!in_warranty\"`"
+        }
+        if message.contains("mapping values are not allowed") {
+            return "a `: ` inside a plain value starts a new mapping: quote the value, e.g. `en: \"Fees: parts\"`"
+        }
+        if message.contains("did not find expected ',' or '}'") || message.contains("did not find expected ',' or ']'") {
+            return "inside `{…}` or `[…]`, quote a value that contains `:`, `,`, `{` or `[`"
+        }
+        if message.contains("found character that cannot start any token"), message.contains("tab") {
+            return "indent with spaces, not tabs"
+        }
+        return nil
+    }
+}
+
 /// Every policy of a folder, loaded, checked and compiled: all or nothing.
 public final class PolicySet: Sendable {
     /// Concrete policies (those that answer tickets), sorted by name.
@@ -30,7 +51,7 @@ public final class PolicySet: Sendable {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw PolicyLoadError(
                 diagnostics: [
-                    PolicyDiagnostic(file: directory, line: 1, column: 1, message: "no policy folder at `\(directory)`")
+                    PolicyDiagnostic(file: directory, line: 0, column: 0, message: "no policy folder at `\(directory)`")
                 ], sources: [:])
         }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
@@ -41,7 +62,7 @@ public final class PolicySet: Sendable {
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw PolicyLoadError(
-                    diagnostics: [PolicyDiagnostic(file: path, line: 1, column: 1, message: "cannot read `\(path)`")],
+                    diagnostics: [PolicyDiagnostic(file: path, line: 0, column: 0, message: "cannot read `\(path)`")],
                     sources: [:])
             }
             files.append((path, [UInt8](data)))
@@ -50,7 +71,7 @@ public final class PolicySet: Sendable {
             throw PolicyLoadError(
                 diagnostics: [
                     PolicyDiagnostic(
-                        file: directory, line: 1, column: 1,
+                        file: directory, line: 0, column: 0,
                         message: "no policy files (`*.yaml`) in `\(directory)`")
                 ], sources: [:])
         }
@@ -72,10 +93,10 @@ public final class PolicySet: Sendable {
                     diagnostics.append(
                         PolicyDiagnostic(
                             file: path, line: d.mark.line, column: d.mark.column, length: d.length ?? 1,
-                            message: d.message))
+                            message: d.message, help: YAMLHints.help(for: d.message)))
                 }
             case .success(nil):
-                diagnostics.append(PolicyDiagnostic(file: path, line: 1, column: 1, message: "the policy file is empty"))
+                diagnostics.append(PolicyDiagnostic(file: path, line: 0, column: 0, message: "the policy file is empty"))
             case .success(let root?):
                 var decoder = PolicyDecoder(file: path)
                 if let f = decoder.policyFile(root) { decoded.append(f) } else { unreadable.append(path) }

@@ -18,7 +18,8 @@ struct ResolvedPolicy: Sendable {
 
 enum Resolver {
     /// Resolves every policy; reports duplicate names, unknown bases and `extends` cycles.
-    /// `unreadable` names files that failed to parse or decode: a base missing for that reason is said so.
+    /// `unreadable` names files that failed to parse or decode: a base missing
+    /// for that reason is not reported again (the file's own errors are).
     static func resolve(
         _ files: [PolicyFile], unreadable: [String] = [], diagnostics: inout [PolicyDiagnostic]
     ) -> [ResolvedPolicy] {
@@ -44,15 +45,14 @@ enum Resolver {
             while let parent = chain[chain.count - 1].extends {
                 let child = chain[chain.count - 1]
                 guard let p = byName[parent] else {
-                    if let at = child.extendsAt, child.name == f.name {
+                    // When some file failed to load, the base may be in it: its own
+                    // errors are reported, and repeating them per child is noise.
+                    if let at = child.extendsAt, child.name == f.name, unreadable.isEmpty {
                         diagnostics.append(
                             PolicyDiagnostic(
                                 file: at.file, line: at.line, column: at.column, length: at.length,
                                 message: "`\(child.name)` extends unknown policy `\(parent)`",
-                                help: Suggest.help(for: parent, in: byName.keys.sorted())
-                                    ?? (unreadable.isEmpty
-                                        ? nil
-                                        : "it may be defined in \(unreadable.map { "`\($0)`" }.joined(separator: ", ")), which has errors")))
+                                help: Suggest.help(for: parent, in: byName.keys.sorted())))
                     }
                     broken = true
                     break
