@@ -6,9 +6,10 @@ import VerdictYAML
 enum YAMLHints {
     static func help(for message: String) -> String? {
         if message.contains("while scanning an anchor") || message.contains("while scanning an alias")
-            || message.contains("while scanning a tag")
+            || message.contains("while scanning a tag") || message.hasPrefix("custom tag `!")
         {
-            return "a value that starts with `!`, `&` or `*` means something else to YAML: quote it, e.g. `expr: \"!in_warranty\"`"
+            return
+                "a value that starts with `!`, `&` or `*` means something else to YAML: quote it, e.g. `expr: \"!in_warranty\"`"
         }
         if message.contains("mapping values are not allowed") {
             return "a `: ` inside a plain value starts a new mapping: quote the value, e.g. `en: \"Fees: parts\"`"

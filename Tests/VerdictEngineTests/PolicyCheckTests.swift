@@ -207,4 +207,27 @@ func position(of marker: String, in text: String, occurrence: Int = 1) -> (Int, 
         let at = try #require(position(of: "twelve", in: base))
         #expect(d.contains { $0.file == "base.yaml" && $0.line == at.0 && $0.column == at.1 }, "\(d)")
     }
+
+    @Test func ownerSlipsGetHints() throws {
+        let bang = minimal.replacingOccurrences(of: "expr: date('2026-01-01') < ends", with: "expr: !(date('2026-01-01') < ends)")
+        let d1 = diagnostics(files(bang))
+        #expect(d1.count == 1 && d1.first?.help?.contains("quote it") == true, "\(d1)")
+
+        let colon = minimal.replacingOccurrences(of: "label: {zh: 开, en: open}", with: "label: {zh: 开, en: open: now}")
+        let d2 = diagnostics(files(colon))
+        #expect(d2.first?.help?.contains("quote a value") == true, "\(d2)")
+
+        let quoted = minimal.replacingOccurrences(of: "value: 12", with: "value: \"12\"")
+        #expect(diagnostics(files(quoted)).contains { $0.message.contains("is quoted, which makes it text") })
+
+        let huge = minimal.replacingOccurrences(of: "value: 12", with: "value: 99999999999999999999")
+        #expect(diagnostics(files(huge)).contains { $0.message.contains("out of the 64-bit integer range") })
+
+        let bounds = minimal.replacingOccurrences(of: "min: 0\n    clause: \"1.1\"", with: "min: 5\n    max: 1\n    clause: \"1.1\"")
+        #expect(diagnostics(files(bounds)).contains { $0.message.contains("`min` 5 above `max` 1") })
+
+        let badLabel = minimal.replacingOccurrences(of: "label: {zh: 开, en: open}", with: "label: {en: open}")
+        let d3 = diagnostics(files(badLabel))
+        #expect(d3.count == 1, "an invalid label is one problem, not two: \(d3)")
+    }
 }
