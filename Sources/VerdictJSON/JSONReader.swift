@@ -226,6 +226,13 @@ private struct Parser {
                 return JSONError(offset: i, message: "invalid UTF-8")
             }
             let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[i..<(i + n)]), as: UTF8.self)
+            // Invisible characters (a byte order mark mid-stream, a zero-width
+            // space) are named by code point, so the message shows something.
+            if let scalar = text.unicodeScalars.first, !Self.isVisible(scalar) {
+                let code = String(scalar.value, radix: 16, uppercase: true)
+                let padded = String(repeating: "0", count: max(0, 4 - code.count)) + code
+                return JSONError(offset: i, message: "unexpected character U+\(padded) where \(context) was expected")
+            }
             return JSONError(offset: i, message: "unexpected character `\(text)` where \(context) was expected")
         }
         if b < 0x20 || b == 0x7F {
@@ -233,6 +240,16 @@ private struct Parser {
         }
         let c = Character(Unicode.Scalar(b))
         return JSONError(offset: i, message: "unexpected character `\(c)` where \(context) was expected")
+    }
+
+    static func isVisible(_ s: Unicode.Scalar) -> Bool {
+        switch s.properties.generalCategory {
+        case .format, .control, .spaceSeparator, .lineSeparator, .paragraphSeparator, .unassigned, .privateUse,
+            .surrogate, .nonspacingMark, .enclosingMark:
+            return false
+        default:
+            return true
+        }
     }
 
     static func hex2(_ b: UInt8) -> String {
