@@ -449,36 +449,36 @@ func fnTimestamp(_ a: CELValue) -> CELValue {
 }
 
 func fnAddMonths(_ a: CELValue, _ b: CELValue) -> CELValue {
-    switch (a, b) {
-    case (.date(let d), .int(let n)):
-        guard let r = d.addingMonths(n) else { return err(.range, "date out of range: \(d).addMonths(\(n))") }
-        return .date(r)
-    case (.error, _): return a
-    case (_, .error): return b
-    default: return noOverload("addMonths", a, b)
+    calendarStep("addMonths", a, b) { v, n in
+        guard case .date(let d) = v else { return nil }
+        return (d.description, d.addingMonths(n).map(CELValue.date))
     }
 }
 
 func fnAddDays(_ a: CELValue, _ b: CELValue) -> CELValue {
-    switch (a, b) {
-    case (.date(let d), .int(let n)):
-        guard let r = d.addingDays(n) else { return err(.range, "date out of range: \(d).addDays(\(n))") }
-        return .date(r)
-    case (.error, _): return a
-    case (_, .error): return b
-    default: return noOverload("addDays", a, b)
+    calendarStep("addDays", a, b) { v, n in
+        guard case .date(let d) = v else { return nil }
+        return (d.description, d.addingDays(n).map(CELValue.date))
     }
 }
 
 func fnAddHours(_ a: CELValue, _ b: CELValue) -> CELValue {
-    switch (a, b) {
-    case (.timestamp(let t), .int(let n)):
-        guard let r = t.addingHours(n) else { return err(.range, "timestamp out of range: \(t).addHours(\(n))") }
-        return .timestamp(r)
-    case (.error, _): return a
-    case (_, .error): return b
-    default: return noOverload("addHours", a, b)
+    calendarStep("addHours", a, b) { v, n in
+        guard case .timestamp(let t) = v else { return nil }
+        return (t.description, t.addingHours(n).map(CELValue.timestamp))
     }
+}
+
+/// `x.name(n)` for the calendar steps: errors pass through; `apply` gives the
+/// receiver's text and the result (nil when out of range), or nil when the
+/// receiver has the wrong type.
+private func calendarStep(
+    _ name: String, _ a: CELValue, _ b: CELValue, _ apply: (CELValue, Int64) -> (String, CELValue?)?
+) -> CELValue {
+    if case .error = a { return a }
+    if case .error = b { return b }
+    guard case .int(let n) = b, let (text, result) = apply(a, n) else { return noOverload(name, a, b) }
+    return result ?? err(.range, "\(a.typeName) out of range: \(text).\(name)(\(n))")
 }
 
 func fnDaysUntil(_ a: CELValue, _ b: CELValue) -> CELValue {
