@@ -41,9 +41,14 @@ struct TestFailure: Error, CustomStringConvertible {
 
 /// Runs ticket lines through a processor; returns the output lines.
 func answer(_ lines: [String], with set: PolicySet, ask: [String] = [], explain: Bool = false) throws -> [String] {
+    try answer(bytes: lines.map { Array($0.utf8) }, with: set, ask: ask, explain: explain)
+}
+
+/// The same for lines as raw bytes (invalid UTF-8 included).
+func answer(bytes lines: [[UInt8]], with set: PolicySet, ask: [String] = [], explain: Bool = false) throws -> [String] {
     let processor = try TicketProcessor(policies: set, ask: ask, explain: explain)
-    var input = Array(lines.joined(separator: "\n").utf8)
-    input.append(UInt8(ascii: "\n"))
+    var input: [UInt8] = []
+    for line in lines { input += line + [UInt8(ascii: "\n")] }
     var offset = 0
     var output: [UInt8] = []
     _ = LineStream().run(

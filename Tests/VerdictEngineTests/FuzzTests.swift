@@ -1,0 +1,72 @@
+import Testing
+import VerdictJSON
+
+@testable import VerdictEngine
+
+/// Deterministic mutation fuzzing of the per-ticket path: whatever a line
+/// holds, it gets exactly one output line, and that line is a JSON object.
+@Suite struct FuzzTests {
+    /// A small fixed-seed generator (SplitMix64), so failures reproduce.
+    struct Rng {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
+    }
+
+    static let fragments: [[UInt8]] = [
+        "null", "true", "-0", "1e400", "123456789012345678901234567890", "\"\\ud800\"", "{}", "[]", "\"2025-02-30\"",
+        "\"2026-03-14T09:30:00+08:00\"", "\"\"", "{\"a\":", "]", "\\", "\u{FEFF}", "\u{0}", "\"teleport\"", "-1", "3.5",
+    ].map { Array($0.utf8) }
+
+    func mutate(_ line: [UInt8], _ rng: inout Rng) -> [UInt8] {
+        var bytes = line
+        for _ in 0..<(1 + rng.below(4)) {
+            guard !bytes.isEmpty else { break }
+            let at = rng.below(bytes.count)
+            switch rng.below(6) {
+            case 0: bytes[at] = UInt8(truncatingIfNeeded: rng.next())  // any byte, invalid UTF-8 included
+            case 1: bytes.removeSubrange(at..<min(bytes.count, at + 1 + rng.below(12)))
+            case 2: bytes.insert(contentsOf: Self.fragments[rng.below(Self.fragments.count)], at: at)
+            case 3: bytes = Array(bytes[..<at])  // truncated
+            case 4:
+                // Replace a value after a colon with a fragment (wrong types, odd values).
+                if let colon = bytes[at...].firstIndex(of: UInt8(ascii: ":")) {
+                    let end = bytes[(colon + 1)...].firstIndex { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "}") } ?? bytes.count
+                    bytes.replaceSubrange((colon + 1)..<end, with: Self.fragments[rng.below(Self.fragments.count)])
+                }
+            default: bytes.insert(contentsOf: bytes[at..<min(bytes.count, at + 20)], at: at)
+            }
+        }
+        // Line ends inside a line would make two lines; keep one line per case.
+        return bytes.map { $0 == 10 ? 32 : $0 }
+    }
+
+    @Test func everyMutatedLineGetsOneJSONObjectLine() throws {
+        let set = try loadShipped()
+        let seeds = try Repo.lines("examples/tickets.jsonl").map { Array($0.utf8) }
+        var rng = Rng(state: 20_261_129)
+        var lines: [[UInt8]] = []
+        for i in 0..<3000 {
+            let m = mutate(seeds[i % seeds.count], &rng)
+            // Blank lines get no answer by contract; keep the count exact.
+            lines.append(m.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 } ? [UInt8(ascii: "x")] : m)
+        }
+        #expect(lines.contains { String(validatingUTF8: $0.map { CChar(bitPattern: $0) } + [0]) == nil }, "some lines are invalid UTF-8")
+        for explain in [false, true] {
+            let out = try answer(bytes: lines, with: set, explain: explain)
+            #expect(out.count == lines.count)
+            for (i, line) in out.enumerated() {
+                guard case .success(.object) = JSONReader.parse(Array(line.utf8), maxDepth: 128) else {
+                    Issue.record("output line \(i + 1) is not a JSON object: \(line.prefix(300))")
+                    return
+                }
+            }
+        }
+    }
+}
