@@ -49,6 +49,13 @@ struct ExprCommand: ParsableCommand {
                 Output.stderr("error: no policy named `\(policy)` answers tickets; policies: \(names)\n")
                 throw ExitCode(2)
             }
+            // Say so when the ticket would be answered by another policy: the
+            // value shown is then not what `eval` would use.
+            if let inputJSON, let processor = try? TicketProcessor(policies: set),
+                let selected = processor.policyName(forTicket: inputJSON), selected != policy
+            {
+                Output.stderr("note: `verdict eval` would answer this ticket with policy `\(selected)`, not `\(policy)`\n")
+            }
             result = ExpressionRunner.run(expression, policy: compiled, inputJSON: inputJSON)
         } else {
             result = ExpressionRunner.run(expression, inputJSON: inputJSON)

@@ -73,6 +73,13 @@ public final class TicketProcessor {
         return true
     }
 
+    /// The name of the policy that would answer this ticket (a JSON object), or nil.
+    public func policyName(forTicket bytes: [UInt8]) -> String? {
+        guard case .success(.object(let ticket)) = JSONReader.parse(bytes) else { return nil }
+        var discard = JSONWriter(capacity: 0)
+        return select(ticket, number: 0, id: nil, into: &discard).map { policies.policies[$0].name }
+    }
+
     /// Picks the one policy whose `applies_to` matches; writes an error line when none does.
     private func select(_ ticket: JSONObject, number: Int, id: JSONValue?, into out: inout JSONWriter) -> Int? {
         var values: [String] = []

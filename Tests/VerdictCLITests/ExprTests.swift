@@ -60,6 +60,9 @@ import Testing
         let rule = try verdict(["expr", "size(required_forms) > 0", "--policy", "export", "--policies", Repo.path("policies"), "--input", input])
         #expect(rule.status == 0, "\(rule)")
         #expect(rule.out == "true\n", "\(rule)")
+        // The ticket is domestic: evaluating it under `export` comes with a note.
+        #expect(rule.err.contains("would answer this ticket with policy `domestic`"), "\(rule)")
+        #expect(typed.stderr.isEmpty, "\(typed)")
 
         let misspelt = try verdict(["expr", "in_waranty", "--policy", "domestic", "--policies", Repo.path("policies")])
         #expect(misspelt.status == 1, "\(misspelt)")
