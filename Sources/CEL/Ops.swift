@@ -451,34 +451,41 @@ func fnTimestamp(_ a: CELValue) -> CELValue {
 func fnAddMonths(_ a: CELValue, _ b: CELValue) -> CELValue {
     calendarStep("addMonths", a, b) { v, n in
         guard case .date(let d) = v else { return nil }
-        return (d.description, d.addingMonths(n).map(CELValue.date))
+        return .some(d.addingMonths(n).map(CELValue.date))
     }
 }
 
 func fnAddDays(_ a: CELValue, _ b: CELValue) -> CELValue {
     calendarStep("addDays", a, b) { v, n in
         guard case .date(let d) = v else { return nil }
-        return (d.description, d.addingDays(n).map(CELValue.date))
+        return .some(d.addingDays(n).map(CELValue.date))
     }
 }
 
 func fnAddHours(_ a: CELValue, _ b: CELValue) -> CELValue {
     calendarStep("addHours", a, b) { v, n in
         guard case .timestamp(let t) = v else { return nil }
-        return (t.description, t.addingHours(n).map(CELValue.timestamp))
+        return .some(t.addingHours(n).map(CELValue.timestamp))
     }
 }
 
 /// `x.name(n)` for the calendar steps: errors pass through; `apply` gives the
-/// receiver's text and the result (nil when out of range), or nil when the
-/// receiver has the wrong type.
+/// result (`.some(nil)` when out of range), or nil when the receiver has the
+/// wrong type. The receiver's text is built only for the error message.
 private func calendarStep(
-    _ name: String, _ a: CELValue, _ b: CELValue, _ apply: (CELValue, Int64) -> (String, CELValue?)?
+    _ name: String, _ a: CELValue, _ b: CELValue, _ apply: (CELValue, Int64) -> CELValue??
 ) -> CELValue {
     if case .error = a { return a }
     if case .error = b { return b }
-    guard case .int(let n) = b, let (text, result) = apply(a, n) else { return noOverload(name, a, b) }
-    return result ?? err(.range, "\(a.typeName) out of range: \(text).\(name)(\(n))")
+    guard case .int(let n) = b, let result = apply(a, n) else { return noOverload(name, a, b) }
+    if let result { return result }
+    let text: String
+    switch a {
+    case .date(let d): text = d.description
+    case .timestamp(let t): text = t.description
+    default: text = a.celLiteral
+    }
+    return err(.range, "\(a.typeName) out of range: \(text).\(name)(\(n))")
 }
 
 func fnDaysUntil(_ a: CELValue, _ b: CELValue) -> CELValue {

@@ -48,7 +48,9 @@ final class TicketActivation: CELActivation {
 
     /// Binds a ticket's inputs and forgets everything computed for the previous one.
     func reset(ticket: JSONObject) {
-        ready = readyTemplate
+        // Copy element by element: assigning the template would share its
+        // storage and make the first write below copy the whole array.
+        for i in ready.indices { ready[i] = readyTemplate[i] }
         pendingGroups.removeAll(keepingCapacity: true)
         policy.inputs.bind(ticket, values: &values, pendingGroups: &pendingGroups)
         // Object inputs the ticket omitted (or got wrong) already hold null or an error.
