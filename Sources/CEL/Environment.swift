@@ -103,7 +103,9 @@ struct Frame {
 typealias Eval = @Sendable (inout Frame) -> CELValue
 
 /// A compiled expression. Immutable and thread-safe; evaluate it many times.
-public struct CELProgram: Sendable {
+/// A class, so that holding or passing a program retains one reference
+/// instead of copying (and retaining) each of its fields.
+public final class CELProgram: Sendable {
     public let source: String
     /// The checked result type (`.dyn` when compiled unchecked).
     public let resultType: CELType
