@@ -73,7 +73,19 @@ public struct CELDate: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
+        var b: [UInt8] = []
+        b.reserveCapacity(10)
+        append(to: &b)
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    /// `YYYY-MM-DD` as bytes (answers print a date per ticket: no string concatenation).
+    func append(to b: inout [UInt8]) {
+        appendDigits(year, 4, to: &b)
+        b.append(UInt8(ascii: "-"))
+        appendDigits(month, 2, to: &b)
+        b.append(UInt8(ascii: "-"))
+        appendDigits(day, 2, to: &b)
     }
 
     /// Days since 1970-01-01 (which is 0).
@@ -215,19 +227,36 @@ public struct CELTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
         let l = localSeconds
         let days = l >= 0 ? l / 86400 : (l - 86399) / 86400
         let sod = Int(l - days * 86400)
-        var s = date.description + "T" + pad(sod / 3600, 2) + ":" + pad(sod / 60 % 60, 2) + ":" + pad(sod % 60, 2)
+        var b: [UInt8] = []
+        b.reserveCapacity(35)
+        date.append(to: &b)
+        b.append(UInt8(ascii: "T"))
+        appendDigits(sod / 3600, 2, to: &b)
+        b.append(UInt8(ascii: ":"))
+        appendDigits(sod / 60 % 60, 2, to: &b)
+        b.append(UInt8(ascii: ":"))
+        appendDigits(sod % 60, 2, to: &b)
         if nanos != 0 {
-            var frac = pad(Int(nanos), 9)
-            while frac.hasSuffix("0") { frac.removeLast() }
-            s += "." + frac
+            // The fewest digits that keep the value: .75, not .750000000.
+            var frac = Int(nanos)
+            var width = 9
+            while frac % 10 == 0 {
+                frac /= 10
+                width -= 1
+            }
+            b.append(UInt8(ascii: "."))
+            appendDigits(frac, width, to: &b)
         }
         if writtenWithZ && offsetSeconds == 0 {
-            s += "Z"
+            b.append(UInt8(ascii: "Z"))
         } else {
             let o = Int(offsetSeconds)
-            s += (o < 0 ? "-" : "+") + pad(abs(o) / 3600, 2) + ":" + pad(abs(o) / 60 % 60, 2)
+            b.append(o < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+            appendDigits(abs(o) / 3600, 2, to: &b)
+            b.append(UInt8(ascii: ":"))
+            appendDigits(abs(o) / 60 % 60, 2, to: &b)
         }
-        return s
+        return String(decoding: b, as: UTF8.self)
     }
 
     /// `n` hours later (or earlier), in the same offset; nil on overflow or out of range.
@@ -268,7 +297,19 @@ private func digits(_ u: ArraySlice<UInt8>, _ start: Int, _ n: Int) -> Int? {
     return v
 }
 
-private func pad(_ v: Int, _ width: Int) -> String {
-    let s = String(v)
-    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+/// A non-negative number in decimal, zero-padded to at least `width` digits.
+private func appendDigits(_ v: Int, _ width: Int, to b: inout [UInt8]) {
+    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var n = v.magnitude
+    var count = 0
+    withUnsafeMutableBytes(of: &digits) { d in
+        repeat {
+            d[count] = UInt8(ascii: "0") + UInt8(n % 10)
+            n /= 10
+            count += 1
+        } while n > 0 && count < d.count
+        if v < 0 { b.append(UInt8(ascii: "-")) }
+        for _ in count..<max(count, width) { b.append(UInt8(ascii: "0")) }
+        for i in stride(from: count - 1, through: 0, by: -1) { b.append(d[i]) }
+    }
 }
