@@ -43,6 +43,9 @@ struct PolicyCompiler {
     mutating func compile() -> CompiledPolicy? {
         for c in policy.catalogs { catalogs[c.name] = c }
         checkCatalogs()
+        for input in policy.inputs where input.name == "params" || Self.celReserved.contains(input.name) {
+            error(input.at, "`\(input.name)` is reserved in expressions; rename the input")
+        }
         let plan = InputPlan(roots: policy.inputs.map { planInput($0) })
         declareParameters()
         let ruleSlots = declareRules()
