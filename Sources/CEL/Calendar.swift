@@ -80,7 +80,7 @@ public struct CELDate: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// `YYYY-MM-DD` as bytes (answers print a date per ticket: no string concatenation).
-    func append(to b: inout [UInt8]) {
+    public func append(to b: inout [UInt8]) {
         appendDigits(year, 4, to: &b)
         b.append(UInt8(ascii: "-"))
         appendDigits(month, 2, to: &b)
@@ -224,11 +224,17 @@ public struct CELTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
     }
 
     public var description: String {
+        var b: [UInt8] = []
+        b.reserveCapacity(35)
+        append(to: &b)
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    /// RFC 3339 in its own offset, as bytes (see `description`).
+    public func append(to b: inout [UInt8]) {
         let l = localSeconds
         let days = l >= 0 ? l / 86400 : (l - 86399) / 86400
         let sod = Int(l - days * 86400)
-        var b: [UInt8] = []
-        b.reserveCapacity(35)
         date.append(to: &b)
         b.append(UInt8(ascii: "T"))
         appendDigits(sod / 3600, 2, to: &b)
@@ -256,7 +262,6 @@ public struct CELTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
             b.append(UInt8(ascii: ":"))
             appendDigits(abs(o) / 60 % 60, 2, to: &b)
         }
-        return String(decoding: b, as: UTF8.self)
     }
 
     /// `n` hours later (or earlier), in the same offset; nil on overflow or out of range.

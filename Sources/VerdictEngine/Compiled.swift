@@ -1,6 +1,14 @@
 import CEL
 import VerdictJSON
 
+/// One `applies_to` key of a policy: the values it accepts, and the policy's
+/// default for the input when a ticket leaves it out.
+struct PolicySelector: Sendable {
+    var key: String
+    var values: [String]
+    var defaultValue: String?
+}
+
 /// What a variable slot of a compiled policy holds.
 enum SlotKind: Sendable {
     /// A leaf input, bound from the ticket.
@@ -96,6 +104,9 @@ final class CompiledRule: Sendable {
     /// part (`,"expr":…` or `,"hit":…`) for `--explain`, encoded once.
     let explainHead: [UInt8]
     let explainBody: [UInt8]
+    /// Whether a result must be checked against `type` at run time: only when
+    /// the checker could not prove it (an expression of type `dyn`).
+    let needsRuntimeCheck: Bool
 
     init(
         name: String, slot: Int, type: ValueType, celType: CELType, isDecision: Bool, clause: Clause, label: Label,
@@ -109,6 +120,12 @@ final class CompiledRule: Sendable {
         self.clause = clause
         self.label = label
         self.body = body
+        switch body {
+        case .expr(let p): needsRuntimeCheck = p.resultType.containsDyn
+        case .table(let t):
+            needsRuntimeCheck = (t.rows + (t.defaultRow.map { [$0] } ?? [])).contains { $0.then.resultType.containsDyn }
+        case .items: needsRuntimeCheck = false
+        }
         var w = JSONWriter(capacity: name.utf8.count + 4)
         w.string(name)
         w.raw(":")
@@ -146,7 +163,7 @@ public final class CompiledPolicy: Sendable {
     /// The policy's effective content in canonical form: what the digest hashes.
     public let canonicalContent: String
     public let file: String
-    let selectors: [Selector]
+    let selectors: [PolicySelector]
     let slotNames: [String]
     let slotKinds: [SlotKind]
     /// Parameter values at their slots; `.null` elsewhere.
@@ -160,11 +177,13 @@ public final class CompiledPolicy: Sendable {
     let decisionByName: [String: Int]
     /// Slots of object inputs, which are built on demand.
     let groupSlots: [Int]
+    /// `,"policy":{"name":…,"digest":…}` as it ends every answer line, encoded once.
+    let policyJSON: [UInt8]
     /// Each slot's name as a JSON key (`"unit.installed_on":`), for `--explain`.
     let slotKeys: [[UInt8]]
 
     init(
-        name: String, digest: String, canonicalContent: String, file: String, selectors: [Selector],
+        name: String, digest: String, canonicalContent: String, file: String, selectors: [PolicySelector],
         slotNames: [String], slotKinds: [SlotKind], initialValues: [CELValue], inputs: InputPlan,
         rules: [CompiledRule], environment: CELEnvironment
     ) {
@@ -183,6 +202,13 @@ public final class CompiledPolicy: Sendable {
         var byName: [String: Int] = [:]
         for i in decisions { byName[rules[i].name] = i }
         self.decisionByName = byName
+        var p = JSONWriter(capacity: 128)
+        p.raw(",\"policy\":{\"name\":")
+        p.string(name)
+        p.raw(",\"digest\":")
+        p.string(digest)
+        p.raw("}")
+        self.policyJSON = p.bytes
         self.slotKeys = slotNames.map { name in
             var w = JSONWriter(capacity: name.utf8.count + 4)
             w.string(name)
@@ -208,5 +234,17 @@ extension JSONWriter {
             string(s)
         }
         raw("]")
+    }
+}
+
+extension CELType {
+    /// True when the type leaves something to run time (`dyn` anywhere inside).
+    var containsDyn: Bool {
+        switch self {
+        case .dyn: return true
+        case .list(let e): return e.containsDyn
+        case .map(let k, let v): return k.containsDyn || v.containsDyn
+        default: return false
+        }
     }
 }

@@ -13,6 +13,8 @@ struct PolicyCompiler {
     private var slotKinds: [SlotKind] = []
     private var initialValues: [CELValue] = []
     private var catalogs: [String: CatalogDecl] = [:]
+    /// Input defaults as values (by path), for the digest.
+    private var inputDefaults: [String: CELValue] = [:]
 
     init(policy: ResolvedPolicy) { self.policy = policy }
 
@@ -43,9 +45,6 @@ struct PolicyCompiler {
     mutating func compile() -> CompiledPolicy? {
         for c in policy.catalogs { catalogs[c.name] = c }
         checkCatalogs()
-        for input in policy.inputs where input.name == "params" || Self.celReserved.contains(input.name) {
-            error(input.at, "`\(input.name)` is reserved in expressions; rename the input")
-        }
         let plan = InputPlan(roots: policy.inputs.map { planInput($0) })
         declareParameters()
         let ruleSlots = declareRules()
@@ -57,16 +56,26 @@ struct PolicyCompiler {
         guard diagnostics.isEmpty, rules.count == policy.rules.count else { return nil }
         checkCycles(rules)
         guard diagnostics.isEmpty else { return nil }
-        let canonical = PolicyDigest.canonical(policy, rules: rules, initialValues: initialValues, slotNames: slotNames)
+        let canonical = PolicyDigest.canonical(
+            policy, rules: rules, initialValues: initialValues, slotNames: slotNames, inputDefaults: inputDefaults)
+        // What selects this policy, with its own default for each key (`product: equipment`).
+        let selectors = (policy.appliesTo ?? []).map { s -> PolicySelector in
+            var fallback: String?
+            if case .string(let d)? = inputDefaults[s.key] { fallback = d }
+            return PolicySelector(key: s.key, values: s.values, defaultValue: fallback)
+        }
         return CompiledPolicy(
             name: policy.name, digest: "sha256:" + SHA256.hex(Array(canonical.utf8)), canonicalContent: canonical,
-            file: policy.file, selectors: policy.appliesTo ?? [], slotNames: slotNames, slotKinds: slotKinds,
+            file: policy.file, selectors: selectors, slotNames: slotNames, slotKinds: slotKinds,
             initialValues: initialValues, inputs: plan, rules: rules, environment: env)
     }
 
     // MARK: - Stage 1: inputs
 
     private mutating func planInput(_ field: InputField) -> InputPlan.Node {
+        if Self.celReserved.contains(field.name) || (field.name == "params" && !field.path.contains(".")) {
+            error(field.at, "`\(field.name)` is reserved in expressions; rename the input")
+        }
         let kind = planKind(field.type)
         let celType = Self.celType(of: field.type)
         var allowed: [String]?
@@ -89,6 +98,17 @@ struct PolicyCompiler {
         }
         if case .int = field.type, let min = field.min, let max = field.max, min > max {
             error(field.at, "input `\(field.path)` has `min` \(min) above `max` \(max)")
+        }
+        if let d = defaultValue {
+            inputDefaults[field.path] = d
+            if case .int(let v) = d, let node = field.defaultValue {
+                if let min = field.min, v < min {
+                    error(SourceRef(node, file: field.at.file), "the default of input `\(field.path)` is \(v), below its minimum \(min)")
+                }
+                if let max = field.max, v > max {
+                    error(SourceRef(node, file: field.at.file), "the default of input `\(field.path)` is \(v), above its maximum \(max)")
+                }
+            }
         }
         return InputPlan.Node(
             key: field.name, path: field.path, slot: slot, kind: kind, optional: field.optional,

@@ -8,7 +8,8 @@ import VerdictJSON
 /// key order or comments have the same digest.
 enum PolicyDigest {
     static func canonical(
-        _ policy: ResolvedPolicy, rules: [CompiledRule], initialValues: [CELValue], slotNames: [String]
+        _ policy: ResolvedPolicy, rules: [CompiledRule], initialValues: [CELValue], slotNames: [String],
+        inputDefaults: [String: CELValue]
     ) -> String {
         var w = JSONWriter()
         w.raw("{\"policy\":")
@@ -21,7 +22,7 @@ enum PolicyDigest {
             w.strings(s.values.sorted())
         }
         w.raw("},\"inputs\":")
-        inputs(&w, policy.inputs)
+        inputs(&w, policy.inputs, defaults: inputDefaults)
         w.raw(",\"parameters\":{")
         for (i, p) in policy.parameters.sorted(by: { $0.name < $1.name }).enumerated() {
             if i > 0 { w.raw(",") }
@@ -129,16 +130,18 @@ enum PolicyDigest {
         w.raw("}")
     }
 
-    private static func inputs(_ w: inout JSONWriter, _ fields: [InputField]) {
+    private static func inputs(_ w: inout JSONWriter, _ fields: [InputField], defaults: [String: CELValue]) {
         w.raw("{")
         for (i, f) in fields.sorted(by: { $0.name < $1.name }).enumerated() {
             if i > 0 { w.raw(",") }
             w.string(f.name)
             w.raw(":{\"optional\":")
             w.bool(f.optional)
-            if let d = f.defaultValue, case .scalar(let s) = d.kind {
+            // The default as the value it stands for, so `[a]` and `[b]`
+            // differ and `12` and `0x0C` do not.
+            if let d = defaults[f.path] {
                 w.raw(",\"default\":")
-                w.string(s.text)
+                ValueJSON.write(d, into: &w)
             }
             if let m = f.min {
                 w.raw(",\"min\":")
@@ -149,13 +152,13 @@ enum PolicyDigest {
                 w.int(m)
             }
             w.raw(",\"type\":")
-            type(&w, f.type)
+            type(&w, f.type, defaults: defaults)
             w.raw("}")
         }
         w.raw("}")
     }
 
-    private static func type(_ w: inout JSONWriter, _ t: InputType) {
+    private static func type(_ w: inout JSONWriter, _ t: InputType, defaults: [String: CELValue]) {
         switch t {
         case .enumeration(let values):
             w.raw("{\"enum\":")
@@ -163,11 +166,11 @@ enum PolicyDigest {
             w.raw("}")
         case .list(let inner):
             w.raw("{\"list\":")
-            type(&w, inner)
+            type(&w, inner, defaults: defaults)
             w.raw("}")
         case .object(let fields):
             w.raw("{\"object\":")
-            inputs(&w, fields)
+            inputs(&w, fields, defaults: defaults)
             w.raw("}")
         default:
             w.string(t.name)

@@ -7,6 +7,8 @@ struct RuleTrace: Sendable {
     var reads: [Int] = []
     /// The table row that decided (index into rows; -1 for the default).
     var row: Int?
+    /// For a `collect` table, every row whose condition held.
+    var rows: [Int] = []
     /// Ids of the list items whose condition held.
     var items: [Int] = []
 }
@@ -76,7 +78,7 @@ final class TicketActivation: CELActivation {
             var entries: [(CELValue, CELValue)] = []
             for (key, fieldSlot) in zip(group.keys, group.slots) {
                 // Fields without a value (missing, invalid or null) are absent from the map.
-                let v = fieldSlot < values.count ? valueSilently(fieldSlot) : .null
+                let v = valueSilently(fieldSlot)
                 switch v {
                 case .error, .null: continue
                 default: entries.append((.string(key), v))
@@ -109,6 +111,7 @@ final class TicketActivation: CELActivation {
         if tracing {
             traces[index].reads.removeAll(keepingCapacity: true)
             traces[index].items.removeAll(keepingCapacity: true)
+            traces[index].rows.removeAll(keepingCapacity: true)
             traces[index].row = nil
             frames.append(index)
         }
@@ -128,7 +131,7 @@ final class TicketActivation: CELActivation {
             raw = evaluate(items, rule: index)
         }
         if case .error = raw { return raw }
-        guard Self.conforms(raw, to: rule.celType) else {
+        guard !rule.needsRuntimeCheck || Self.conforms(raw, to: rule.celType) else {
             return .error(
                 CELError(.typeMismatch, "rule `\(rule.name)` gave \(raw.celLiteral), not a value of type \(rule.type)"))
         }
@@ -175,6 +178,7 @@ final class TicketActivation: CELActivation {
                 case .failure(let e): return .error(e)
                 case .success(false): continue
                 case .success(true):
+                    if tracing { traces[index].rows.append(i) }
                     let v = row.then.evaluate(self)
                     if case .error = v { return v }
                     out.append(v)

@@ -27,6 +27,17 @@ enum Explanation {
             switch rule.body {
             case .expr:
                 break
+            case .table(let t) where t.hit == .collect:
+                // Every row that held, in order: each cites its own clause.
+                w.raw(",\"rows\":[")
+                for (j, r) in trace.rows.enumerated() {
+                    if j > 0 { w.raw(",") }
+                    w.raw("{\"number\":")
+                    w.int(Int64(r + 1))
+                    w.raw(bytes: t.rows[r].explainJSON)
+                    w.raw("}")
+                }
+                w.raw("]")
             case .table(let t):
                 if let r = trace.row, let row = r >= 0 ? t.rows[r] : t.defaultRow {
                     w.raw(",\"row\":{\"number\":")

@@ -21,6 +21,27 @@ final class InputPlan: Sendable {
         var defaultValue: CELValue?
         var min: Int64?
         var max: Int64?
+        /// `"path is missing"`, made once rather than for every ticket that lacks the field.
+        let missing: CELError
+        /// The value when the ticket leaves the field out: its default, null
+        /// when optional, else the missing error.
+        let absent: CELValue
+
+        init(
+            key: String, path: String, slot: Int, kind: Kind, optional: Bool, defaultValue: CELValue?,
+            min: Int64?, max: Int64?
+        ) {
+            self.key = key
+            self.path = path
+            self.slot = slot
+            self.kind = kind
+            self.optional = optional
+            self.defaultValue = defaultValue
+            self.min = min
+            self.max = max
+            self.missing = InputPlan.missing(path)
+            self.absent = defaultValue ?? (optional ? .null : .error(missing))
+        }
     }
 
     /// The fields of an object input, to build its map when an expression reads the object itself.
@@ -37,13 +58,6 @@ final class InputPlan: Sendable {
 
     init(roots: [Node]) { self.roots = roots }
 
-    /// The state of a parent object while binding its fields.
-    private enum Parent {
-        case present(JSONObject)
-        case absent(optional: Bool, path: String)
-        case invalid(CELError)
-    }
-
     /// Fills the input slots of `values`. Object slots that are present are
     /// left to the caller to build on demand (marked in `pendingGroups`).
     func bind(_ ticket: JSONObject, values: inout [CELValue], pendingGroups: inout [Int]) {
@@ -59,17 +73,7 @@ final class InputPlan: Sendable {
         // for a missing parent only: under an invalid one (`"request": "x"`)
         // nothing is known, and a default would be a guess.
         if let parentAbsent {
-            let own: CELValue
-            if parentAbsent.code != .missing {
-                own = .error(parentAbsent)
-            } else if case .object = node.kind {
-                own = node.optional ? .null : .error(Self.missing(node.path))
-            } else if let d = node.defaultValue {
-                own = d
-            } else {
-                own = node.optional ? .null : .error(Self.missing(node.path))
-            }
-            values[node.slot] = own
+            values[node.slot] = parentAbsent.code == .missing ? node.absent : .error(parentAbsent)
             if case .object(let children) = node.kind {
                 for c in children {
                     bind(c, nil, parentAbsent: parentAbsent, values: &values, pendingGroups: &pendingGroups)
@@ -78,15 +82,11 @@ final class InputPlan: Sendable {
             return
         }
         guard let json, json != .null else {
+            values[node.slot] = node.absent
             if case .object(let children) = node.kind {
-                values[node.slot] = node.optional ? .null : .error(Self.missing(node.path))
                 for c in children {
-                    bind(c, nil, parentAbsent: Self.missing(node.path), values: &values, pendingGroups: &pendingGroups)
+                    bind(c, nil, parentAbsent: node.missing, values: &values, pendingGroups: &pendingGroups)
                 }
-            } else if let d = node.defaultValue {
-                values[node.slot] = d
-            } else {
-                values[node.slot] = node.optional ? .null : .error(Self.missing(node.path))
             }
             return
         }
@@ -158,8 +158,12 @@ final class InputPlan: Sendable {
             var out: [CELValue] = []
             out.reserveCapacity(items.count)
             for (i, item) in items.enumerated() {
-                let v = convert(item, inner, node: node, path: "\(path)[\(i)]")
-                if case .error = v { return v }
+                let v = convert(item, inner, node: node, path: path)
+                if case .error(let e) = v {
+                    // Name the element only when there is an error to report.
+                    let detail = e.message.hasPrefix(path) ? String(e.message.dropFirst(path.count)) : ": " + e.message
+                    return .error(CELError(e.code, "\(path)[\(i)]" + detail))
+                }
                 out.append(v)
             }
             return .list(out)

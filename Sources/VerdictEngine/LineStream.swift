@@ -50,11 +50,8 @@ public struct LineStream {
             atStart = false
             summary.lines += 1
             summary.errors += 1
-            out.raw("{\"line\":")
-            out.int(Int64(lineNumber))
-            out.raw(",\"id\":null,\"error\":")
-            out.string("line is longer than \(maxLineBytes) bytes")
-            out.raw("}\n")
+            TicketProcessor.writeErrorLine(
+                number: lineNumber, id: nil, message: "line is longer than \(maxLineBytes) bytes", into: &out)
         }
 
         func handle(_ start: Int, _ end: Int) {

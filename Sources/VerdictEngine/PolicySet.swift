@@ -28,12 +28,18 @@ enum YAMLHints {
 public final class PolicySet: Sendable {
     /// Concrete policies (those that answer tickets), sorted by name.
     public let policies: [CompiledPolicy]
-    /// The distinct selector keys (`market`, `product`), in first-declared order, and their defaults.
-    let selectorKeys: [(path: [String], name: String, defaultValue: String?)]
+    /// The distinct `applies_to` keys (`market`, `product`), in first-declared order.
+    let selectorKeys: [(path: [String], name: String)]
 
-    init(policies: [CompiledPolicy], selectorKeys: [(path: [String], name: String, defaultValue: String?)]) {
+    init(policies: [CompiledPolicy]) {
         self.policies = policies
-        self.selectorKeys = selectorKeys
+        var keys: [(path: [String], name: String)] = []
+        for p in policies {
+            for s in p.selectors where !keys.contains(where: { $0.name == s.key }) {
+                keys.append((s.key.split(separator: ".").map(String.init), s.key))
+            }
+        }
+        self.selectorKeys = keys
     }
 
     /// The policy with this name, if it answers tickets.
@@ -128,29 +134,12 @@ public final class PolicySet: Sendable {
                     file: first.path, line: 1, column: 1,
                     message: "every policy is abstract: at least one needs `applies_to` to answer tickets"))
         }
-        let keys = selectorKeys(checked)
         diagnostics += overlaps(checked)
         // The same mistake in a shared base is reported once, not once per market.
         let unique = Array(Set(diagnostics)).sorted()
         guard unique.isEmpty else { throw PolicyLoadError(diagnostics: unique, sources: sources) }
         let order = compiled.indices.sorted { compiled[$0].name < compiled[$1].name }
-        return PolicySet(policies: order.map { compiled[$0] }, selectorKeys: keys)
-    }
-
-    private static func selectorKeys(_ policies: [ResolvedPolicy]) -> [(path: [String], name: String, defaultValue: String?)] {
-        var out: [(path: [String], name: String, defaultValue: String?)] = []
-        for p in policies {
-            for s in p.appliesTo ?? [] where !out.contains(where: { $0.name == s.key }) {
-                var defaultValue: String?
-                if let field = PolicyCompiler.input(at: s.key, in: p.inputs), let d = field.defaultValue,
-                    case .scalar(let scalar) = d.kind
-                {
-                    defaultValue = scalar.text
-                }
-                out.append((s.key.split(separator: ".").map(String.init), s.key, defaultValue))
-            }
-        }
-        return out
+        return PolicySet(policies: order.map { compiled[$0] })
     }
 
     /// Two policies must never answer the same ticket.

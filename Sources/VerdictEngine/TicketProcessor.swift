@@ -11,11 +11,21 @@ public struct UsageError: Error, Sendable {
 public final class TicketProcessor {
     public let policies: PolicySet
     public let explain: Bool
-    /// For each policy, the rule indices to answer (nil entries: asked names the policy lacks).
-    private let asked: [[(name: String, rule: Int?)]]
+    /// One name to answer for a policy: its JSON key (`"fees":`, encoded once)
+    /// and its rule, or, for a name the policy lacks, the reason it is undetermined.
+    private struct Asked {
+        var key: [UInt8]
+        var rule: Int?
+        var absentReason: String
+    }
+
+    /// For each policy, what to answer, in order.
+    private let asked: [[Asked]]
     private let activations: [TicketActivation]
-    /// For each policy, its `applies_to` as (index into the selector keys, accepted values).
-    private let selection: [[(key: Int, values: [String])]]
+    /// For each policy, its `applies_to` as (index into the selector keys, accepted values, its default).
+    private let selection: [[(key: Int, values: [String], defaultValue: String?)]]
+    /// The ticket's value for each selector key; reused from ticket to ticket.
+    private var keyValues: [String?]
 
     public init(policies: PolicySet, ask: [String] = [], explain: Bool = false) throws(UsageError) {
         self.policies = policies
@@ -32,15 +42,23 @@ public final class TicketProcessor {
             unique.append(name)
         }
         self.asked = policies.policies.map { p in
-            unique.isEmpty
-                ? p.decisions.map { (p.rules[$0].name, Optional($0)) }
-                : unique.map { ($0, p.decisionByName[$0]) }
-        }
-        self.selection = policies.policies.map { p in
-            p.selectors.map { s in
-                (policies.selectorKeys.firstIndex { $0.name == s.key } ?? -1, s.values)
+            let names = unique.isEmpty ? p.decisionNames : unique
+            return names.map { name in
+                let rule = p.decisionByName[name]
+                var key = JSONWriter(capacity: name.utf8.count + 4)
+                key.string(name)
+                key.raw(":")
+                return Asked(
+                    key: key.bytes, rule: rule,
+                    absentReason: rule == nil ? "`\(name)` is not a decision of policy `\(p.name)`" : "")
             }
         }
+        self.selection = policies.policies.map { p in
+            p.selectors.compactMap { s in
+                policies.selectorKeys.firstIndex { $0.name == s.key }.map { ($0, s.values, s.defaultValue) }
+            }
+        }
+        self.keyValues = [String?](repeating: nil, count: policies.selectorKeys.count)
         self.activations = policies.policies.map { p in
             let a = TicketActivation(policy: p)
             a.tracing = explain
@@ -81,23 +99,14 @@ public final class TicketProcessor {
     }
 
     /// Picks the one policy whose `applies_to` matches; writes an error line when none does.
+    /// A key the ticket leaves out takes each policy's own default for it.
     private func select(_ ticket: JSONObject, number: Int, id: JSONValue?, into out: inout JSONWriter) -> Int? {
-        var values: [String] = []
-        values.reserveCapacity(policies.selectorKeys.count)
-        for key in policies.selectorKeys {
-            var node: JSONValue? = .object(ticket)
-            for part in key.path {
-                if case .object(let o)? = node { node = o[part] } else { node = nil }
-            }
-            switch node {
+        for (k, key) in policies.selectorKeys.enumerated() {
+            switch Self.lookup(ticket, key.path) {
             case .string(let s)?:
-                values.append(s)
+                keyValues[k] = s
             case nil, .null?:
-                guard let d = key.defaultValue else {
-                    errorLine(number: number, id: id, message: "`\(key.name)` is missing: no policy can be chosen", into: &out)
-                    return nil
-                }
-                values.append(d)
+                keyValues[k] = nil
             case let other?:
                 errorLine(
                     number: number, id: id,
@@ -106,54 +115,70 @@ public final class TicketProcessor {
             }
         }
         for (i, selectors) in selection.enumerated() {
-            if selectors.allSatisfy({ $0.key >= 0 && $0.values.contains(values[$0.key]) }) { return i }
+            if selectors.allSatisfy({ s in (keyValues[s.key] ?? s.defaultValue).map(s.values.contains) ?? false }) {
+                return i
+            }
         }
-        let described = zip(policies.selectorKeys, values).map { "\($0.name) \"\(InputPlan.clip($1))\"" }
+        // Say why, naming a missing key when there is one no policy fills in.
+        var described: [String] = []
+        for (k, key) in policies.selectorKeys.enumerated() {
+            let fallback = selection.lazy.flatMap { $0 }.first { $0.key == k && $0.defaultValue != nil }?.defaultValue
+            guard let v = keyValues[k] ?? fallback else {
+                errorLine(number: number, id: id, message: "`\(key.name)` is missing: no policy can be chosen", into: &out)
+                return nil
+            }
+            described.append("\(key.name) \"\(InputPlan.clip(v))\"")
+        }
         errorLine(
             number: number, id: id, message: "no policy applies to \(described.joined(separator: " and "))", into: &out)
         return nil
     }
 
-    private func answer(
-        _ a: TicketActivation, asked: [(name: String, rule: Int?)], id: JSONValue?, into w: inout JSONWriter
-    ) {
+    /// The value at a dotted path of the ticket, without boxing the ticket.
+    private static func lookup(_ ticket: JSONObject, _ path: [String]) -> JSONValue? {
+        var object = ticket
+        for (i, part) in path.enumerated() {
+            guard let v = object[part] else { return nil }
+            if i == path.count - 1 { return v }
+            guard case .object(let o) = v else { return nil }
+            object = o
+        }
+        return nil
+    }
+
+    private func answer(_ a: TicketActivation, asked: [Asked], id: JSONValue?, into w: inout JSONWriter) {
         let policy = a.policy
         w.raw("{\"id\":")
         if let id { w.value(id) } else { w.null() }
         w.raw(",\"answers\":{")
-        var undetermined: [(String, String)] = []
+        var undetermined: [(key: [UInt8], reason: String)] = []
         var first = true
-        for (name, rule) in asked {
-            guard let rule else {
-                undetermined.append((name, "`\(name)` is not a decision of policy `\(policy.name)`"))
+        for item in asked {
+            guard let rule = item.rule else {
+                undetermined.append((item.key, item.absentReason))
                 continue
             }
             let v = a.ruleValue(rule)
             if case .error(let e) = v {
-                undetermined.append((name, e.message))
+                undetermined.append((item.key, e.message))
                 continue
             }
             if !first { w.raw(",") }
             first = false
-            w.raw(bytes: policy.rules[rule].jsonKey)
+            w.raw(bytes: item.key)
             ValueJSON.write(v, into: &w)
         }
         w.raw("}")
         if !undetermined.isEmpty {
             w.raw(",\"undetermined\":{")
-            for (i, (name, reason)) in undetermined.enumerated() {
+            for (i, u) in undetermined.enumerated() {
                 if i > 0 { w.raw(",") }
-                w.string(name)
-                w.raw(":")
-                w.string(reason)
+                w.raw(bytes: u.key)
+                w.string(u.reason)
             }
             w.raw("}")
         }
-        w.raw(",\"policy\":{\"name\":")
-        w.string(policy.name)
-        w.raw(",\"digest\":")
-        w.string(policy.digest)
-        w.raw("}")
+        w.raw(bytes: policy.policyJSON)
         if explain {
             w.raw(",\"explanation\":")
             Explanation.write(a, into: &w)
@@ -162,6 +187,11 @@ public final class TicketProcessor {
     }
 
     private func errorLine(number: Int, id: JSONValue?, message: String, into w: inout JSONWriter) {
+        Self.writeErrorLine(number: number, id: id, message: message, into: &w)
+    }
+
+    /// `{"line":N,"id":…,"error":"…"}`: a line that could not be evaluated at all.
+    static func writeErrorLine(number: Int, id: JSONValue?, message: String, into w: inout JSONWriter) {
         w.raw("{\"line\":")
         w.int(Int64(number))
         w.raw(",\"id\":")

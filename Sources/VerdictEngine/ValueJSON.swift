@@ -11,8 +11,15 @@ enum ValueJSON {
         case .int(let i): w.int(i)
         case .double(let d): w.double(d)
         case .string(let s): w.string(s)
-        case .date(let d): w.string(d.description)
-        case .timestamp(let t): w.string(t.description)
+        // Dates and timestamps have nothing to escape: printed straight into the buffer.
+        case .date(let d):
+            w.raw("\"")
+            d.append(to: &w.bytes)
+            w.raw("\"")
+        case .timestamp(let t):
+            w.raw("\"")
+            t.append(to: &w.bytes)
+            w.raw("\"")
         case .list(let items):
             w.raw("[")
             for (i, item) in items.enumerated() {

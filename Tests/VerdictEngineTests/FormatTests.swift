@@ -120,4 +120,74 @@ let tablePolicy = """
         let d = diagnostics([("t.yaml", Array(bad.utf8))])
         #expect(d.contains { $0.message.contains("`then` of row 2 of `tier`") && $0.message.contains("`int`") }, "\(d)")
     }
+
+    @Test func collectExplanationListsEveryMatchingRow() throws {
+        let set = try PolicySet.load(files: [("t.yaml", Array(tablePolicy.utf8))])
+        let out = try answer([#"{"market":"a","units":200,"tags":["gold"]}"#], with: set, ask: ["perks"], explain: true)
+        let line = try #require(out.first)
+        let parsed = try parseJSON(line)
+        let perks = try #require(object(object(object(parsed)?["explanation"])?["perks"]))
+        guard case .array(let rows)? = perks["rows"] else { throw TestFailure("no rows: \(out)") }
+        #expect(rows.count == 3)
+        #expect(object(rows[1])?["clause"] == .array([.string("3.2")]))
+    }
+
+    /// The digest covers what a default means, not how it is written.
+    @Test func digestCoversListDefaults() throws {
+        let base = tablePolicy.replacingOccurrences(of: "tags: {type: list, of: string, optional: true}", with: "tags: {type: list, of: string, default: [a]}")
+        let other = base.replacingOccurrences(of: "default: [a]", with: "default: [b]")
+        let spelled = base.replacingOccurrences(of: "default: [a]", with: "default: [\"a\"]")
+        let digest = { (text: String) throws -> String in
+            try PolicySet.load(files: [("t.yaml", Array(text.utf8))]).policies[0].digest
+        }
+        #expect(try digest(base) != digest(other))
+        #expect(try digest(base) == digest(spelled))
+    }
+
+    @Test func inputDefaultsRespectTheirBounds() throws {
+        let text = tablePolicy.replacingOccurrences(of: "units: {type: int, min: 0}", with: "units: {type: int, min: 0, default: -5}")
+        let d = diagnostics([("t.yaml", Array(text.utf8))])
+        #expect(d.contains { $0.message.contains("below its minimum 0") }, "\(d)")
+    }
+
+    @Test func reservedNamesAreRejectedAtAnyDepth() throws {
+        let text = tablePolicy.replacingOccurrences(
+            of: "  since: {type: date, optional: true}",
+            with: "  since: {type: date, optional: true}\n  box:\n    type: object\n    optional: true\n    fields:\n      in: {type: int}")
+        let d = diagnostics([("t.yaml", Array(text.utf8))])
+        #expect(d.contains { $0.message.contains("`in` is reserved") }, "\(d)")
+    }
+
+    /// A key one policy selects on and another does not: a ticket without it
+    /// still reaches the policy that does not need it; each policy has its own default.
+    @Test func selectionWithKeysSomePoliciesDoNotUse() throws {
+        func policy(_ name: String, _ appliesTo: String, regionDefault: String? = nil) -> (path: String, bytes: [UInt8]) {
+            let region = regionDefault.map { "{type: enum, values: [north, south], default: \($0)}" } ?? "{type: enum, values: [north, south], optional: true}"
+            let text = """
+                verdict: 1
+                policy: \(name)
+                applies_to: \(appliesTo)
+                inputs:
+                  market: {type: enum, values: [x, y]}
+                  region: \(region)
+                rules:
+                  r:
+                    type: int
+                    decision: true
+                    clause: "1"
+                    label: {zh: 规, en: rule}
+                    expr: "1"
+                """
+            return (name + ".yaml", Array(text.utf8))
+        }
+        let set = try PolicySet.load(files: [
+            policy("a", "{market: x}"),
+            policy("b", "{market: y, region: south}", regionDefault: "south"),
+        ])
+        let out = try answer([#"{"market":"x"}"#, #"{"market":"y"}"#, #"{"market":"y","region":"north"}"#, #"{}"#], with: set)
+        #expect(out[0].contains("\"name\":\"a\""), "\(out[0])")
+        #expect(out[1].contains("\"name\":\"b\""), "b's own default for region applies: \(out[1])")
+        #expect(out[2].contains(#"no policy applies to market \"y\" and region \"north\""#), "\(out[2])")
+        #expect(out[3].contains("`market` is missing"), "\(out[3])")
+    }
 }
