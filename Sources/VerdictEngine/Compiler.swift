@@ -131,14 +131,9 @@ struct PolicyCompiler {
 
     static func celType(of t: InputType) -> CELType {
         switch t {
-        case .bool: .bool
-        case .int: .int
-        case .double: .double
-        case .string, .enumeration: .string
-        case .date: .date
-        case .timestamp: .timestamp
-        case .list(let e): .list(celType(of: e))
         case .object: .map(.string, .dyn)
+        case .list(let e): .list(celType(of: e))
+        default: t.valueType.map(celType(of:)) ?? .dyn
         }
     }
 
@@ -260,38 +255,30 @@ struct PolicyCompiler {
         }
     }
 
+    /// An input's default: read as its value type, then checked against the enum's values.
     private mutating func yamlValue(
         _ node: YAMLNode, inputType: InputType, what: String, file: String
     ) -> CELValue? {
-        switch inputType {
-        case .bool: return yamlValue(node, valueType: .bool, what: what, file: file)
-        case .int: return yamlValue(node, valueType: .int, what: what, file: file)
-        case .double: return yamlValue(node, valueType: .double, what: what, file: file)
-        case .string: return yamlValue(node, valueType: .string, what: what, file: file)
-        case .date: return yamlValue(node, valueType: .date, what: what, file: file)
-        case .timestamp: return yamlValue(node, valueType: .timestamp, what: what, file: file)
-        case .enumeration(let values):
-            guard let v = yamlValue(node, valueType: .string, what: what, file: file), case .string(let s) = v else { return nil }
-            guard values.contains(s) else {
-                error(
-                    SourceRef(node, file: file), "\(what) `\(s)` is not one of its values",
-                    help: Suggest.help(for: s, in: values))
-                return nil
-            }
-            return v
-        case .list(let inner):
-            guard case .sequence(let items) = node.kind else {
-                error(SourceRef(node, file: file), "\(what) must be a list")
-                return nil
-            }
-            var out: [CELValue] = []
-            for item in items {
-                guard let v = yamlValue(item, inputType: inner, what: what, file: file) else { return nil }
-                out.append(v)
-            }
-            return .list(out)
-        case .object:
+        guard let valueType = inputType.valueType else {
+            error(SourceRef(node, file: file), "\(what) is not supported for an input of type \(inputType.name)")
             return nil
+        }
+        guard let v = yamlValue(node, valueType: valueType, what: what, file: file) else { return nil }
+        if let (bad, values) = Self.outsideEnum(v, inputType) {
+            error(
+                SourceRef(node, file: file), "\(what) `\(bad)` is not one of its values",
+                help: Suggest.help(for: bad, in: values))
+            return nil
+        }
+        return v
+    }
+
+    /// The first text in `v` that its enum type does not allow, with the allowed values.
+    static func outsideEnum(_ v: CELValue, _ t: InputType) -> (String, [String])? {
+        switch (v, t) {
+        case (.string(let s), .enumeration(let values)): return values.contains(s) ? nil : (s, values)
+        case (.list(let items), .list(let inner)): return items.lazy.compactMap { outsideEnum($0, inner) }.first
+        default: return nil
         }
     }
 

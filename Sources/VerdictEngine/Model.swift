@@ -71,6 +71,23 @@ indirect enum InputType: Sendable {
     }
 }
 
+extension InputType {
+    /// The value type a default of this input has: an enum is text; nil for
+    /// objects (and lists of them), which have no defaults.
+    var valueType: ValueType? {
+        switch self {
+        case .bool: .bool
+        case .int: .int
+        case .double: .double
+        case .string, .enumeration: .string
+        case .date: .date
+        case .timestamp: .timestamp
+        case .list(let e): e.valueType.map(ValueType.list)
+        case .object: nil
+        }
+    }
+}
+
 struct InputField: Sendable {
     var name: String
     var path: String
