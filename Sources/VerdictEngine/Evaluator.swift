@@ -138,53 +138,41 @@ final class TicketActivation: CELActivation {
         return raw
     }
 
+    /// One pass over the rows in order; the hit policy decides what a holding row does.
+    /// A row whose condition is undetermined makes the table undetermined.
     private func evaluate(_ table: CompiledTable, rule index: Int) -> CELValue {
         let rule = policy.rules[index]
-        switch table.hit {
-        case .first:
-            for (i, row) in table.rows.enumerated() {
-                switch condition(row.when, what: "row \(i + 1) of `\(rule.name)`") {
-                case .failure(let e): return .error(e)
-                case .success(false): continue
-                case .success(true):
-                    if tracing { traces[index].row = i }
-                    return row.then.evaluate(self)
+        var matched: Int?
+        var collected: [CELValue] = []
+        rows: for (i, row) in table.rows.enumerated() {
+            switch condition(row.when, what: "row \(i + 1) of `\(rule.name)`") {
+            case .failure(let e): return .error(e)
+            case .success(false): continue
+            case .success(true): break
+            }
+            switch table.hit {
+            case .first:
+                matched = i
+                break rows
+            case .unique:
+                if let first = matched {
+                    return .error(
+                        CELError(
+                            .other,
+                            "rows \(first + 1) and \(i + 1) of `\(rule.name)` both match, but its hit policy is `unique`"))
                 }
+                matched = i
+            case .collect:
+                if tracing { traces[index].rows.append(i) }
+                let v = row.then.evaluate(self)
+                if case .error = v { return v }
+                collected.append(v)
             }
-        case .unique:
-            var matched: Int?
-            for (i, row) in table.rows.enumerated() {
-                switch condition(row.when, what: "row \(i + 1) of `\(rule.name)`") {
-                case .failure(let e): return .error(e)
-                case .success(false): continue
-                case .success(true):
-                    if let first = matched {
-                        return .error(
-                            CELError(
-                                .other,
-                                "rows \(first + 1) and \(i + 1) of `\(rule.name)` both match, but its hit policy is `unique`"))
-                    }
-                    matched = i
-                }
-            }
-            if let m = matched {
-                if tracing { traces[index].row = m }
-                return table.rows[m].then.evaluate(self)
-            }
-        case .collect:
-            var out: [CELValue] = []
-            for (i, row) in table.rows.enumerated() {
-                switch condition(row.when, what: "row \(i + 1) of `\(rule.name)`") {
-                case .failure(let e): return .error(e)
-                case .success(false): continue
-                case .success(true):
-                    if tracing { traces[index].rows.append(i) }
-                    let v = row.then.evaluate(self)
-                    if case .error = v { return v }
-                    out.append(v)
-                }
-            }
-            return .list(out)
+        }
+        if table.hit == .collect { return .list(collected) }
+        if let m = matched {
+            if tracing { traces[index].row = m }
+            return table.rows[m].then.evaluate(self)
         }
         if let d = table.defaultRow {
             if tracing { traces[index].row = -1 }
