@@ -82,7 +82,7 @@ public struct CELEnvironment: Sendable {
         case .failure(let d): return .failure(d)
         case .success(let e): ast = e
         }
-        var c = Compiler(env: self, checked: checked)
+        var c = Planner(env: self, checked: checked)
         let node = c.compile(ast)
         if !c.diagnostics.isEmpty {
             return .failure(CELDiagnostics(diagnostics: c.diagnostics))
@@ -90,14 +90,35 @@ public struct CELEnvironment: Sendable {
         return .success(CELProgram(
             source: source, resultType: checked ? node.type : .dyn, references: c.references.sorted(),
             canonicalText: Printer.print(ast), root: node.plan.eval, constant: node.plan.constant,
-            localCount: c.localCount))
+            localCount: c.localCount, ast: ast, env: self, checked: checked, nodes: []))
     }
+}
+
+/// Receives the value of every expression node a traced program evaluates
+/// (see `CELProgram.traced()`). Node ids index `CELProgram.nodes`.
+public protocol CELTracer: AnyObject {
+    func celNode(_ id: Int, value: CELValue)
+}
+
+/// One node of a traced program: where it is in the source and how it relates
+/// to the others, so that a coverage report can find the operands of `&&`,
+/// `||` and `?:`.
+public struct CELNodeInfo: Sendable, Hashable {
+    /// Offset and length in Unicode scalars of the node's principal token.
+    public var offset: Int
+    public var length: Int
+    /// The node this one is an operand or argument of.
+    public var parent: Int?
+    /// The function or operator a call node applies (`_&&_`, `_||_`, `_?_:_`, `size`…).
+    public var function: String?
 }
 
 /// Per-evaluation state: the activation and the comprehension variables.
 struct Frame {
     let activation: any CELActivation
     var locals: ContiguousArray<CELValue>
+    /// Set only when a traced program runs with a tracer.
+    let tracer: (any CELTracer)?
 }
 
 typealias Eval = @Sendable (inout Frame) -> CELValue
@@ -114,12 +135,18 @@ public final class CELProgram: Sendable {
     /// The syntax tree printed back in a canonical form (normalized spacing, minimal
     /// parentheses, strings double-quoted); stable across re-formatting of the source.
     public let canonicalText: String
+    /// The nodes a traced program reports, by id; empty for an untraced one.
+    public let nodes: [CELNodeInfo]
     let root: Eval
     let constant: CELValue?
     let localCount: Int
+    /// Kept to plan a traced twin on request.
+    let ast: Expr
+    let env: CELEnvironment
+    let checked: Bool
 
     init(source: String, resultType: CELType, references: [Int], canonicalText: String, root: @escaping Eval,
-         constant: CELValue?, localCount: Int) {
+         constant: CELValue?, localCount: Int, ast: Expr, env: CELEnvironment, checked: Bool, nodes: [CELNodeInfo]) {
         self.source = source
         self.resultType = resultType
         self.references = references
@@ -127,6 +154,27 @@ public final class CELProgram: Sendable {
         self.root = root
         self.constant = constant
         self.localCount = localCount
+        self.ast = ast
+        self.env = env
+        self.checked = checked
+        self.nodes = nodes
+    }
+
+    /// Whether this program reports its nodes to a tracer.
+    public var isTraced: Bool { !nodes.isEmpty }
+
+    /// The same expression planned so that every node reports its value to the
+    /// tracer given to `evaluate(_:tracer:)`. A separate plan, so that the
+    /// untraced one pays nothing for tracing. Literals are not reported (they
+    /// have no branches); constant folding is off so every operand is seen.
+    public func traced() -> CELProgram {
+        if isTraced { return self }
+        var c = Planner(env: env, checked: checked, traced: true)
+        let node = c.compile(ast)
+        return CELProgram(
+            source: source, resultType: resultType, references: references, canonicalText: canonicalText,
+            root: node.plan.eval, constant: node.plan.constant, localCount: c.localCount, ast: ast, env: env,
+            checked: checked, nodes: c.nodeInfos)
     }
 
     /// Evaluates the program. Never traps; errors are returned as `.error` values.
@@ -134,7 +182,17 @@ public final class CELProgram: Sendable {
         if let c = constant { return c }
         var f = Frame(
             activation: activation,
-            locals: localCount == 0 ? [] : ContiguousArray(repeating: .null, count: localCount))
+            locals: localCount == 0 ? [] : ContiguousArray(repeating: .null, count: localCount), tracer: nil)
+        return root(&f)
+    }
+
+    /// Evaluates the program, reporting node values to `tracer` when the
+    /// program is traced (an untraced program ignores the tracer).
+    public func evaluate(_ activation: any CELActivation, tracer: (any CELTracer)?) -> CELValue {
+        if let c = constant { return c }
+        var f = Frame(
+            activation: activation,
+            locals: localCount == 0 ? [] : ContiguousArray(repeating: .null, count: localCount), tracer: tracer)
         return root(&f)
     }
 }

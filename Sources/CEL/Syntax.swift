@@ -6,6 +6,22 @@
 
 /// One problem found in an expression.
 public struct CELDiagnostic: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of problem it is, for the stable diagnostic codes of the tools above.
+    public enum Kind: String, Sendable, Hashable {
+        /// The text is not a CEL expression.
+        case syntax
+        /// Too long or nested too deeply.
+        case limit
+        /// A name that is not declared (variable, field or function).
+        case undeclared
+        /// Types that do not fit (no matching overload, wrong result type).
+        case type
+        /// A literal value that cannot be right (not an allowed value, an invalid date).
+        case value
+        /// An invalid regular expression.
+        case regex
+    }
+    public var kind: Kind
     /// One line, lowercase; user text in backticks.
     public var message: String
     /// Position in the source in Unicode scalars, 0-based.
@@ -15,7 +31,8 @@ public struct CELDiagnostic: Error, Sendable, Hashable, CustomStringConvertible 
     /// A suggestion such as "did you mean `installed_on`?".
     public var help: String?
 
-    public init(message: String, offset: Int, length: Int, help: String? = nil) {
+    public init(message: String, offset: Int, length: Int, help: String? = nil, kind: Kind = .syntax) {
+        self.kind = kind
         self.message = message
         self.offset = offset
         self.length = length
@@ -360,7 +377,7 @@ struct Parser {
         if scalars.count > CELLimits.maxSourceScalars {
             return .failure(CELDiagnostics(diagnostics: [CELDiagnostic(
                 message: "expression is too long: \(scalars.count) characters (limit \(CELLimits.maxSourceScalars))",
-                offset: 0, length: scalars.count)]))
+                offset: 0, length: scalars.count, kind: .limit)]))
         }
         var lexer = Lexer(scalars)
         let toks = lexer.tokenize()
@@ -424,7 +441,8 @@ struct Parser {
         let h = (children.map(\.height).max() ?? 0) + 1
         if h > CELLimits.maxHeight {
             diagnostics.append(CELDiagnostic(
-                message: "expression is nested too deeply (limit \(CELLimits.maxHeight))", offset: off, length: max(1, len)))
+                message: "expression is nested too deeply (limit \(CELLimits.maxHeight))", offset: off, length: max(1, len),
+                kind: .limit))
             throw ParseFailure()
         }
         return Expr(kind: kind, offset: off, length: max(1, len), height: h)
@@ -435,7 +453,7 @@ struct Parser {
         if depth > CELLimits.maxNesting {
             diagnostics.append(CELDiagnostic(
                 message: "expression is nested too deeply (limit \(CELLimits.maxNesting))", offset: cur.offset,
-                length: max(1, cur.length)))
+                length: max(1, cur.length), kind: .limit))
             throw ParseFailure()
         }
     }

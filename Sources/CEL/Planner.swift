@@ -88,15 +88,6 @@ private let relationalOverloads: [([CELType], CELType)] = [
 
 // MARK: Type relations
 
-func isAssignable(_ a: CELType, to p: CELType) -> Bool {
-    if a == .dyn || p == .dyn { return true }
-    switch (a, p) {
-    case (.list(let x), .list(let y)): return isAssignable(x, to: y)
-    case (.map(let k1, let v1), .map(let k2, let v2)): return isAssignable(k1, to: k2) && isAssignable(v1, to: v2)
-    default: return a == p
-    }
-}
-
 func joinTypes(_ a: CELType, _ b: CELType) -> CELType {
     if a == b { return a }
     switch (a, b) {
@@ -134,64 +125,37 @@ func literalType(_ v: CELValue) -> CELType {
     }
 }
 
-// MARK: Did you mean
+// MARK: Planner
 
-func editDistance(_ a: String, _ b: String) -> Int {
-    let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
-    if x.isEmpty { return y.count }
-    if y.isEmpty { return x.count }
-    var prev = Array(0...y.count)
-    var cur = [Int](repeating: 0, count: y.count + 1)
-    for i in 1...x.count {
-        cur[0] = i
-        for j in 1...y.count {
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-        }
-        swap(&prev, &cur)
-    }
-    return prev[y.count]
-}
-
-/// "did you mean `x`?" for the closest candidate within a small edit distance. Dotted
-/// candidates also match on their last segment.
-func didYouMean(_ name: String, _ candidates: [String]) -> String? {
-    let n = name.unicodeScalars.count
-    let limit = n <= 3 ? 1 : (n <= 6 ? 2 : 3)
-    var best: (Int, String)? = nil
-    for c in candidates where c != name {
-        var d = editDistance(name, c)
-        if let dot = c.lastIndex(of: "."), !name.contains(".") {
-            d = min(d, editDistance(name, String(c[c.index(after: dot)...])))
-        }
-        if d <= limit, best.map({ d < $0.0 || (d == $0.0 && c < $0.1) }) ?? true {
-            best = (d, c)
-        }
-    }
-    return best.map { "did you mean `\($0.1)`?" }
-}
-
-// MARK: Compiler
-
-struct Compiler {
+struct Planner {
     let env: CELEnvironment
     let checked: Bool
+    /// Plan every node to report its value to the frame's tracer.
+    let traced: Bool
     var diagnostics: [CELDiagnostic] = []
     var references = Set<Int>()
     var scopes: [(name: String, index: Int, type: CELType)] = []
     var localCount = 0
+    /// Traced plans only: the nodes, by id, and the ids of the nodes being compiled.
+    var nodeInfos: [CELNodeInfo] = []
+    private var parents: [Int] = []
 
-    init(env: CELEnvironment, checked: Bool) {
+    init(env: CELEnvironment, checked: Bool, traced: Bool = false) {
         self.env = env
         self.checked = checked
+        self.traced = traced
     }
 
-    mutating func report(_ msg: String, _ e: Expr, help: String? = nil) {
-        report(msg, offset: e.offset, length: e.length, help: help)
+    mutating func report(_ msg: String, _ e: Expr, help: String? = nil, kind: CELDiagnostic.Kind = .type) {
+        report(msg, offset: e.offset, length: e.length, help: help, kind: kind)
     }
 
-    mutating func report(_ msg: String, offset: Int, length: Int, help: String? = nil) {
+    mutating func report(
+        _ msg: String, offset: Int, length: Int, help: String? = nil, kind: CELDiagnostic.Kind = .type
+    ) {
         guard checked else { return }
-        diagnostics.append(CELDiagnostic(message: msg, offset: offset, length: max(1, length), help: help))
+        diagnostics.append(
+            CELDiagnostic(message: msg, offset: offset, length: max(1, length), help: help, kind: kind))
     }
 
     func errorNode(_ code: CELError.Code, _ msg: String) -> Node {
@@ -199,6 +163,25 @@ struct Compiler {
     }
 
     mutating func compile(_ e: Expr) -> Node {
+        guard traced else { return compileNode(e) }
+        let id = nodeInfos.count
+        var function: String?
+        if case .call(_, let name, _) = e.kind { function = name }
+        nodeInfos.append(CELNodeInfo(offset: e.offset, length: e.length, parent: parents.last, function: function))
+        parents.append(id)
+        var node = compileNode(e)
+        parents.removeLast()
+        if case .literal = e.kind { return node }
+        let inner = node.plan.eval
+        node.plan = .dynamic { f in
+            let v = inner(&f)
+            f.tracer?.celNode(id, value: v)
+            return v
+        }
+        return node
+    }
+
+    mutating func compileNode(_ e: Expr) -> Node {
         switch e.kind {
         case .literal(let v):
             return Node(type: literalType(v), plan: .const(v))
@@ -248,7 +231,7 @@ struct Compiler {
     mutating func undeclared(_ name: String, offset: Int, length: Int) -> Node {
         report(
             "undeclared reference to `\(name)`", offset: offset, length: length,
-            help: didYouMean(name, candidateNames))
+            help: Suggest.help(for: name, in: candidateNames, lastSegment: true), kind: .undeclared)
         return errorNode(.undeclaredReference, "undeclared reference to '\(name)' (in container '')")
     }
 
@@ -303,11 +286,11 @@ struct Compiler {
             guard v.name.hasPrefix(dotted) else { return nil }
             return v.name.dropFirst(dotted.count).split(separator: ".").first.map(String.init)
         }
-        guard !siblings.isEmpty, !siblings.contains(field), didYouMean(field, siblings) != nil else { return }
+        guard !siblings.isEmpty, !siblings.contains(field), Suggest.closest(to: field, in: siblings) != nil else { return }
         let full = dotted + field
         report(
             "undeclared reference to `\(full)`", offset: offset, length: end - offset,
-            help: didYouMean(full, siblings.map { dotted + $0 }))
+            help: Suggest.help(for: full, in: siblings.map { dotted + $0 }, lastSegment: true), kind: .undeclared)
     }
 
     mutating func selectOn(_ base: Node, _ field: String, _ e: Expr) -> Node {
@@ -393,7 +376,7 @@ struct Compiler {
                 guard let k = n.0.plan.constant, let v = n.1.plan.constant else { return nil }
                 return (k, v)
             }
-            return Node(type: type, plan: .const(Compiler.buildMap(kvs)))
+            return Node(type: type, plan: .const(Planner.buildMap(kvs)))
         }
         let evals = nodes.map { ($0.0.plan.eval, $0.1.plan.eval) }
         return Node(type: type, plan: .dynamic { f in
@@ -439,7 +422,7 @@ struct Compiler {
         -> CELType
     {
         let m = overloads.filter { o in
-            o.0.count == args.count && zip(args, o.0).allSatisfy { isAssignable($0, to: $1) }
+            o.0.count == args.count && zip(args, o.0).allSatisfy { CELType.isAssignable($0, to: $1) }
         }
         guard let first = m.first else {
             report("found no matching overload for `\(display)` applied to `\(typeList(args))`", e)
@@ -544,7 +527,7 @@ struct Compiler {
         if (name == "date" || name == "timestamp"), target == nil, case .error(let err)? = plan.constant,
            case .literal(.string) = args[0].kind
         {
-            report(err.message, args[0])
+            report(err.message, args[0], kind: .value)
         }
         return Node(type: type, plan: plan)
     }
@@ -552,7 +535,7 @@ struct Compiler {
     mutating func matchesPlan(_ e: Expr, _ subject: Node, _ pattern: String, _ patternExpr: Expr?) -> Plan {
         switch RegexProgram.compile(pattern) {
         case .failure(let err):
-            if let pe = patternExpr { report(err.message, pe) }
+            if let pe = patternExpr { report(err.message, pe, kind: .regex) }
             return apply1(subject) { s in
                 if case .error = s { return s }
                 return .error(err)
@@ -585,7 +568,8 @@ struct Compiler {
                 var candidates = Array(known) + Array(macroNames)
                 if target == nil { candidates += ["has"] }
                 report(
-                    "undeclared reference to function `\(name)`", e, help: didYouMean(name, candidates.sorted()))
+                    "undeclared reference to function `\(name)`", e,
+                    help: Suggest.help(for: name, in: candidates.sorted()), kind: .undeclared)
             }
         }
         return errorNode(.unboundFunction, "unbound function: \(name)")
@@ -594,9 +578,9 @@ struct Compiler {
     mutating func checkAllowed(_ v: Node, _ lit: Expr) {
         guard checked, let slot = v.slot, let allowed = env.variables[slot].allowedStrings,
               case .literal(.string(let s)) = lit.kind, !allowed.contains(s) else { return }
-        let help = didYouMean(s, allowed)
+        let help = Suggest.help(for: s, in: allowed)
             ?? "allowed values: " + allowed.map { "`\($0)`" }.joined(separator: ", ")
-        report("`\(s)` is not an allowed value of `\(env.variables[slot].name)`", lit, help: help)
+        report("`\(s)` is not an allowed value of `\(env.variables[slot].name)`", lit, help: help, kind: .value)
     }
 
     mutating func compileHas(_ e: Expr, _ arg: Expr) -> Node {
@@ -656,26 +640,26 @@ struct Compiler {
             return Node(type: .bool, plan: .const(absorbing))
         }
         if let x = a.plan.constant, let y = b.plan.constant {
-            return Node(type: .bool, plan: .const(isAnd ? Compiler.andValues(x, y) : Compiler.orValues(x, y)))
+            return Node(type: .bool, plan: .const(isAnd ? Planner.andValues(x, y) : Planner.orValues(x, y)))
         }
         let ae = a.plan.eval, be = b.plan.eval
         if isAnd {
             return Node(type: .bool, plan: .dynamic { f in
                 let l = ae(&f)
                 if case .bool(false) = l { return l }
-                return Compiler.andValues(l, be(&f))
+                return Planner.andValues(l, be(&f))
             })
         }
         return Node(type: .bool, plan: .dynamic { f in
             let l = ae(&f)
             if case .bool(true) = l { return l }
-            return Compiler.orValues(l, be(&f))
+            return Planner.orValues(l, be(&f))
         })
     }
 
     mutating func compileConditional(_ e: Expr, _ args: [Expr]) -> Node {
         let c = compile(args[0]), a = compile(args[1]), b = compile(args[2])
-        if !isAssignable(c.type, to: .bool) {
+        if !CELType.isAssignable(c.type, to: .bool) {
             report("found no matching overload for `_?_:_` applied to `\(typeList([c.type, a.type, b.type]))`", e)
         }
         let type = joinTypes(a.type, b.type)
@@ -781,7 +765,7 @@ struct Compiler {
         scopes.removeLast()
 
         let isPredicate = kind != "map" || second != nil
-        if isPredicate && !isAssignable(first.type, to: .bool) {
+        if isPredicate && !CELType.isAssignable(first.type, to: .bool) {
             report("the condition of `\(kind)` must be a bool, not `\(first.type)`", args[1])
         }
         let re = range.plan.eval

@@ -1,0 +1,165 @@
+// Name and type facts other modules share with the expression language, so
+// that each is written once: "did you mean", reserved words, assignability,
+// and the whitespace rule of policy digests.
+
+/// "did you mean `x`?" over a set of candidate names: the closest one within a
+/// small edit distance (Levenshtein, case-insensitive); ties go to the name
+/// that sorts first.
+public enum Suggest {
+    /// The closest candidate, or nil when none is close enough. With
+    /// `lastSegment`, a dotted candidate (`unit.installed_on`) also matches on
+    /// its last segment (`installed_on`).
+    public static func closest(
+        to name: String, in candidates: some Sequence<String>, lastSegment: Bool = false
+    ) -> String? {
+        let target = Array(name.lowercased().unicodeScalars)
+        var best: (name: String, distance: Int)?
+        for c in candidates where c != name {
+            let lowered = c.lowercased()
+            var d = distance(target, Array(lowered.unicodeScalars))
+            var length = c.unicodeScalars.count
+            if lastSegment, !name.contains("."), let dot = lowered.lastIndex(of: ".") {
+                let tail = Array(lowered[lowered.index(after: dot)...].unicodeScalars)
+                let t = distance(target, tail)
+                if t < d {
+                    d = t
+                    length = tail.count
+                }
+            }
+            let limit = max(1, min(3, (max(target.count, length) + 2) / 3))
+            guard d <= limit else { continue }
+            if let b = best, b.distance < d || (b.distance == d && b.name <= c) { continue }
+            best = (c, d)
+        }
+        return best?.name
+    }
+
+    /// `did you mean `x`?`, or nil.
+    public static func help(
+        for name: String, in candidates: some Sequence<String>, lastSegment: Bool = false
+    ) -> String? {
+        closest(to: name, in: candidates, lastSegment: lastSegment).map { "did you mean `\($0)`?" }
+    }
+
+    static func distance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var prev = Array(0...b.count)
+        var cur = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            cur[0] = i
+            for j in 1...b.count {
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&prev, &cur)
+        }
+        return prev[b.count]
+    }
+}
+
+/// Names an expression cannot use for a variable.
+public enum CELNames {
+    /// The literals `true`, `false`, `null` and CEL's reserved words (`in`, `as`, `if`, …).
+    public static let reserved: Set<String> = reservedWords.union(["true", "false", "null"])
+
+    public static func isReserved(_ name: String) -> Bool { reserved.contains(name) }
+}
+
+extension CELType {
+    /// Whether a value of static type `actual` may stand where `expected` is
+    /// wanted: equal types, `dyn` on either side, element-wise for lists and maps.
+    public static func isAssignable(_ actual: CELType, to expected: CELType) -> Bool {
+        if actual == .dyn || expected == .dyn { return true }
+        switch (actual, expected) {
+        case (.list(let x), .list(let y)): return isAssignable(x, to: y)
+        case (.map(let k1, let v1), .map(let k2, let v2)): return isAssignable(k1, to: k2) && isAssignable(v1, to: v2)
+        default: return actual == expected
+        }
+    }
+
+    /// True when the type leaves something to run time (`dyn` anywhere inside).
+    public var containsDyn: Bool {
+        switch self {
+        case .dyn: return true
+        case .list(let e): return e.containsDyn
+        case .map(let k, let v): return k.containsDyn || v.containsDyn
+        default: return false
+        }
+    }
+}
+
+extension CELValue {
+    /// Whether a run-time value is of the static type: the check behind a
+    /// result the checker could not prove (an expression of type `dyn`).
+    public func conforms(to type: CELType) -> Bool {
+        switch (self, type) {
+        case (_, .dyn): return true
+        case (.bool, .bool), (.int, .int), (.double, .double), (.string, .string), (.date, .date),
+            (.timestamp, .timestamp), (.null, .null):
+            return true
+        case (.list(let items), .list(let e)): return items.allSatisfy { $0.conforms(to: e) }
+        case (.map, .map): return true
+        default: return false
+        }
+    }
+}
+
+/// Expression text with layout taken out, for digests: outside string
+/// literals, comments (`// …` to the end of the line) and every run of
+/// whitespace become one space, and none is left at either end. String
+/// literals (`'…'`, `"…"`, `'''…'''`, `"""…"""`, with an optional `r`/`b`
+/// prefix) are kept exactly as written. docs/digest.md states the same rule.
+public enum CELSourceText {
+    public static func collapsingWhitespace(_ source: String) -> String {
+        let s = Array(source.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var pendingSpace = false
+        var i = 0
+        func isSpace(_ c: Unicode.Scalar) -> Bool {
+            c == " " || c == "\t" || c == "\n" || c == "\r" || c == "\u{0C}"
+        }
+        while i < s.count {
+            let c = s[i]
+            if isSpace(c) {
+                pendingSpace = true
+                i += 1
+                continue
+            }
+            if c == "/", i + 1 < s.count, s[i + 1] == "/" {
+                while i < s.count, s[i] != "\n" { i += 1 }
+                pendingSpace = true
+                continue
+            }
+            if pendingSpace, !out.isEmpty { out.append(" ") }
+            pendingSpace = false
+            guard c == "'" || c == "\"" else {
+                out.append(c)
+                i += 1
+                continue
+            }
+            // A string literal: raw when an `r` prefix stands right before it.
+            let previous = out.suffix(2).map { $0 }
+            let raw = previous.last.map { $0 == "r" || $0 == "R" } ?? false
+                || (previous.count == 2 && (previous[0] == "r" || previous[0] == "R")
+                    && (previous[1] == "b" || previous[1] == "B"))
+            let triple = i + 2 < s.count && s[i + 1] == c && s[i + 2] == c
+            let quoteLength = triple ? 3 : 1
+            var j = i + quoteLength
+            while j < s.count {
+                if !raw, s[j] == "\\" {
+                    j += 2
+                    continue
+                }
+                if s[j] == c, !triple || (j + 2 < s.count && s[j + 1] == c && s[j + 2] == c) {
+                    j += quoteLength
+                    break
+                }
+                j += 1
+            }
+            let end = min(j, s.count)
+            out.append(contentsOf: s[i..<end])
+            i = end
+        }
+        return String(out)
+    }
+}
