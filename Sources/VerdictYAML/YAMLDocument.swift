@@ -21,7 +21,7 @@ public enum YAMLDocument {
         if bytes.count > limits.maxDocumentBytes {
             return .failure(YAMLDiagnostics(diagnostics: [
                 YAMLDiagnostic(mark: YAMLMark(line: 1, column: 1),
-                               message: "document is larger than \(limits.maxDocumentBytes) bytes"),
+                               message: "document is larger than \(limits.maxDocumentBytes) bytes", kind: .limit),
             ]))
         }
         var input = bytes
@@ -259,21 +259,25 @@ struct TreeBuilder {
 
     // MARK: Diagnostics
 
-    private mutating func report(_ mark: YAMLMark, _ message: String, length: Int? = nil) {
+    private mutating func report(
+        _ mark: YAMLMark, _ message: String, length: Int? = nil, kind: YAMLDiagnostic.Kind = .syntax
+    ) {
         if diagnostics.count >= Self.maxDiagnostics {
             stopped = true
             return
         }
-        diagnostics.append(YAMLDiagnostic(mark: mark, message: message, length: length))
+        diagnostics.append(YAMLDiagnostic(mark: mark, message: message, length: length, kind: kind))
         if diagnostics.count >= Self.maxDiagnostics {
-            diagnostics.append(YAMLDiagnostic(mark: mark, message: "too many problems; stopped here"))
+            diagnostics.append(YAMLDiagnostic(mark: mark, message: "too many problems; stopped here", kind: .limit))
             stopped = true
         }
     }
 
     /// Reports and stops: nothing after this point can be trusted.
-    private mutating func fatal(_ mark: YAMLMark, _ message: String, length: Int? = nil) {
-        report(mark, message, length: length)
+    private mutating func fatal(
+        _ mark: YAMLMark, _ message: String, length: Int? = nil, kind: YAMLDiagnostic.Kind = .syntax
+    ) {
+        report(mark, message, length: length, kind: kind)
         stopped = true
     }
 
@@ -286,7 +290,7 @@ struct TreeBuilder {
         case YAML_DOCUMENT_START_EVENT:
             documents += 1
             if documents > 1 {
-                fatal(start, "only one document per file")
+                fatal(start, "only one document per file", kind: .unsupported)
             }
         case YAML_SCALAR_EVENT:
             let data = event.data.scalar
@@ -321,7 +325,7 @@ struct TreeBuilder {
                 ? event.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
                 : event.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE
             if stack.count >= limits.maxDepth {
-                fatal(start, "nesting deeper than \(limits.maxDepth) levels")
+                fatal(start, "nesting deeper than \(limits.maxDepth) levels", kind: .limit)
                 return
             }
             let checkedTag = check(tag: tag, at: start, kind: isMapping ? "mapping" : "sequence")
@@ -342,7 +346,7 @@ struct TreeBuilder {
             let name = Self.string(event.data.alias.anchor) ?? ""
             let length = max(1, end.line == start.line ? end.column - start.column : 1)
             guard let anchored = anchors[name] else {
-                report(start, "undefined alias `*\(name)`", length: length)
+                report(start, "undefined alias `*\(name)`", length: length, kind: .invalid)
                 let placeholder = YAMLNode(kind: .scalar(YAMLScalar(text: "", style: .plain, start: start)),
                                            span: YAMLSpan(start: start, end: end))
                 complete(placeholder, count: 1, height: 0, anchor: nil)
@@ -350,12 +354,16 @@ struct TreeBuilder {
             }
             let (sum, overflow) = expansions.addingReportingOverflow(anchored.count)
             if overflow || sum > limits.maxAliasExpansions {
-                fatal(start, "alias `*\(name)` expands beyond the limit of \(limits.maxAliasExpansions) nodes", length: length)
+                fatal(
+                    start, "alias `*\(name)` expands beyond the limit of \(limits.maxAliasExpansions) nodes", length: length,
+                    kind: .limit)
                 return
             }
             expansions = sum
             if stack.count + anchored.height > limits.maxDepth {
-                fatal(start, "nesting deeper than \(limits.maxDepth) levels (through alias `*\(name)`)", length: length)
+                fatal(
+                    start, "nesting deeper than \(limits.maxDepth) levels (through alias `*\(name)`)", length: length,
+                    kind: .limit)
                 return
             }
             complete(anchored.node, count: anchored.count, height: anchored.height, anchor: nil)
@@ -407,12 +415,12 @@ struct TreeBuilder {
         }
         if allowed { return tag }
         if CoreTag.scalarTags.contains(tag) || tag == CoreTag.seq || tag == CoreTag.map {
-            report(mark, "tag `\(shown)` cannot be used on a \(kind)", length: shown.unicodeScalars.count)
+            report(mark, "tag `\(shown)` cannot be used on a \(kind)", length: shown.unicodeScalars.count, kind: .unsupported)
         } else if tag.hasPrefix(CoreTag.prefix) {
             report(mark, "tag `\(shown)` is not supported (only !!str, !!int, !!float, !!bool, !!null, !!seq and !!map)",
-                   length: shown.unicodeScalars.count)
+                   length: shown.unicodeScalars.count, kind: .unsupported)
         } else {
-            report(mark, "custom tag `\(shown)` is not supported", length: shown.unicodeScalars.count)
+            report(mark, "custom tag `\(shown)` is not supported", length: shown.unicodeScalars.count, kind: .unsupported)
         }
         return nil
     }
@@ -428,7 +436,7 @@ struct TreeBuilder {
         default: ok = true
         }
         if !ok {
-            report(mark, "`\(Self.describe(scalar.text))` is not a valid \(CoreTag.display(tag))")
+            report(mark, "`\(Self.describe(scalar.text))` is not a valid \(CoreTag.display(tag))", kind: .invalid)
         }
     }
 
@@ -459,15 +467,17 @@ struct TreeBuilder {
         let start = key.span.start
         let length = key.span.end.line == start.line ? max(1, key.span.end.column - start.column) : nil
         guard case .scalar(let scalar) = key.kind else {
-            report(start, "mapping keys must be scalars, found a \(key.kindName)", length: length)
+            report(start, "mapping keys must be scalars, found a \(key.kindName)", length: length, kind: .unsupported)
             return
         }
         if scalar.style == .plain, key.tag == nil, scalar.text == "<<" {
-            report(start, "merge keys are not supported", length: length)
+            report(start, "merge keys are not supported", length: length, kind: .unsupported)
             return
         }
         if let firstLine = frame.seenKeys[scalar.text] {
-            report(start, "duplicate key `\(Self.describe(scalar.text))` (first defined at line \(firstLine))", length: length)
+            report(
+                start, "duplicate key `\(Self.describe(scalar.text))` (first defined at line \(firstLine))", length: length,
+                kind: .duplicateKey)
         } else {
             frame.seenKeys[scalar.text] = start.line
         }

@@ -116,11 +116,26 @@ public struct YAMLPair: Sendable {
 /// A positioned problem in a YAML file. `length`, when known, is the number
 /// of columns (Unicode scalars) the problem covers on its line.
 public struct YAMLDiagnostic: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What kind of problem it is, for the stable diagnostic codes of the tools above.
+    public enum Kind: String, Hashable, Sendable {
+        /// Not well-formed YAML (libyaml's message).
+        case syntax
+        /// A key written twice in one mapping.
+        case duplicateKey
+        /// Valid YAML this reader refuses: custom tags, merge keys, non-scalar keys, several documents.
+        case unsupported
+        /// A bound on size, depth or alias expansion.
+        case limit
+        /// An alias without its anchor, or a value its explicit tag does not fit.
+        case invalid
+    }
+    public var kind: Kind
     public var mark: YAMLMark
     public var message: String
     public var length: Int?
 
-    public init(mark: YAMLMark, message: String, length: Int? = nil) {
+    public init(mark: YAMLMark, message: String, length: Int? = nil, kind: Kind = .syntax) {
+        self.kind = kind
         self.mark = mark
         self.message = message
         self.length = length
