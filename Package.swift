@@ -1,16 +1,24 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependency arrows point one way:
-// CYAML ← VerdictYAML ─┐
-//            VerdictJSON ─┼─ VerdictEngine ← VerdictCLI (product `verdict`)
-//                    CEL ─┘
+// Dependency arrows point one way (docs/architecture.md draws the picture):
+//
+//   CYAML ← VerdictYAML ← VerdictDecode ←──────────────┐
+//   CEL ← VerdictModel ← VerdictDecode                 │
+//         VerdictModel, VerdictJSON ← VerdictRuntime ← VerdictCompiler ← VerdictOutput ← VerdictCLI
+//   VerdictJSON ← VerdictJSONWriter ← VerdictCompiler, VerdictOutput
+//
+// The runtime (compiled policies, input binding, router, evaluation, tracing)
+// imports neither YAML nor the JSON writer: a server, a test runner or a
+// replay can evaluate without either.
 let package = Package(
     name: "verdict",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "verdict", targets: ["VerdictCLI"]),
-        .library(name: "VerdictEngine", targets: ["VerdictEngine"]),
+        .library(name: "VerdictRuntime", targets: ["VerdictRuntime"]),
+        .library(name: "VerdictCompiler", targets: ["VerdictCompiler"]),
+        .library(name: "VerdictOutput", targets: ["VerdictOutput"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,24 +33,46 @@ let package = Package(
         ),
         // YAML documents as Swift nodes that keep their file, line and column.
         .target(name: "VerdictYAML", dependencies: ["CYAML"]),
-        // Strict, bounded JSON reading and fast JSON writing for ticket lines.
+        // Strict, bounded JSON reading of untrusted ticket lines.
         .target(name: "VerdictJSON"),
+        // Fast JSON writing: answers, explanations, canonical encodings.
+        .target(name: "VerdictJSONWriter", dependencies: ["VerdictJSON"]),
         // Common Expression Language: lexer, parser, checker, planner, values, calendar.
         .target(name: "CEL"),
-        // Policy model, loader, compiler, rule graph, evaluator, explanations.
-        .target(name: "VerdictEngine", dependencies: ["VerdictYAML", "VerdictJSON", "CEL"]),
+        // The policy model, format-neutral: files as written (with positions),
+        // the position-free snapshot of a resolved policy, its source map, diagnostics.
+        .target(name: "VerdictModel", dependencies: ["CEL"]),
+        // YAML nodes → the policy model (unknown keys, shapes, positions).
+        .target(name: "VerdictDecode", dependencies: ["VerdictModel", "VerdictYAML", "CEL"]),
+        // Compiled policies, input binding, the router, evaluation and tracing.
+        .target(name: "VerdictRuntime", dependencies: ["CEL", "VerdictJSON", "VerdictModel"]),
+        // Loading: read → parse → decode → resolve `extends` → compile → snapshot and digest.
+        .target(
+            name: "VerdictCompiler",
+            dependencies: ["VerdictModel", "VerdictDecode", "VerdictRuntime", "VerdictYAML", "VerdictJSONWriter", "CEL"]
+        ),
+        // Answer lines, explanations, diagnostics rendering, line framing and streaming.
+        .target(
+            name: "VerdictOutput",
+            dependencies: ["VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictJSON", "VerdictJSONWriter", "CEL"]
+        ),
         // The thin command line: one file per command.
         .executableTarget(
             name: "VerdictCLI",
             dependencies: [
-                "VerdictEngine",
+                "VerdictOutput", "VerdictCompiler", "VerdictRuntime", "VerdictModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "VerdictYAMLTests", dependencies: ["VerdictYAML"]),
-        .testTarget(name: "VerdictJSONTests", dependencies: ["VerdictJSON"]),
+        .testTarget(name: "VerdictJSONTests", dependencies: ["VerdictJSON", "VerdictJSONWriter"]),
         .testTarget(name: "CELTests", dependencies: ["CEL"]),
-        .testTarget(name: "VerdictEngineTests", dependencies: ["VerdictEngine", "CEL", "VerdictJSON", "VerdictYAML"]),
+        .testTarget(
+            name: "VerdictEngineTests",
+            dependencies: [
+                "VerdictOutput", "VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictDecode", "CEL",
+                "VerdictJSON", "VerdictJSONWriter", "VerdictYAML",
+            ]),
         .testTarget(name: "VerdictCLITests", dependencies: ["VerdictCLI"]),
     ]
 )

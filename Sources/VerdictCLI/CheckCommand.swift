@@ -1,5 +1,5 @@
 import ArgumentParser
-import VerdictEngine
+import VerdictCompiler
 
 /// `verdict check`: load and check the policies; print every problem.
 struct CheckCommand: ParsableCommand {
@@ -13,12 +13,12 @@ struct CheckCommand: ParsableCommand {
     var policies: String = "./policies"
 
     func run() throws {
-        let set = try PolicyLoading.load(policies, stream: 1, failure: 1)
+        let set = try PolicyLoading.load(policies, toStdout: true, failure: .failure)
         var text = ""
         for p in set.policies {
             text += "\(p.name): \(p.decisionNames.count) decisions, \(p.digest)\n"
         }
         text += "ok: \(set.policies.count) polic\(set.policies.count == 1 ? "y" : "ies") checked\n"
-        guard Output.stdout(text) else { throw ExitCode(1) }
+        guard Output.stdout(text) else { throw ExitStatus.failure.code }
     }
 }

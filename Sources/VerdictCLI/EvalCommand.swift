@@ -1,5 +1,6 @@
 import ArgumentParser
-import VerdictEngine
+import VerdictOutput
+import VerdictRuntime
 
 /// `verdict eval`: JSON Lines tickets on stdin, one JSON answer line each on stdout.
 struct EvalCommand: ParsableCommand {
@@ -23,41 +24,24 @@ struct EvalCommand: ParsableCommand {
     var explain = false
 
     func run() throws {
-        let set = try PolicyLoading.load(policies, stream: 2)
-        let processor: TicketProcessor
+        let set = try PolicyLoading.load(policies)
+        let plan: AskPlan
         do {
-            processor = try TicketProcessor(policies: set, ask: ask, explain: explain)
+            plan = try AskPlan(policies: set.compiled, ask: ask)
         } catch {
             Output.stderr("error: \(error.message)\n")
-            throw ExitCode(2)
+            throw ExitStatus.usage.code
         }
-        let summary = LineStream().run(
-            processor,
+        let sink = TicketSink(policies: set, plan: plan, explain: explain)
+        let summary = TicketStream().run(
+            sink,
             read: { Output.readStdin($0) },
             write: { Output.write(fd: 1, $0) })
         if !summary.inputOK {
             Output.stderr("error: cannot read standard input: \(Output.describe(errno: Output.readError))\n")
             // Nothing read at all is a usage problem (stdin is a folder, say).
-            throw ExitCode(summary.lines == 0 ? 2 : 1)
+            throw (summary.lines == 0 ? ExitStatus.usage : ExitStatus.failure).code
         }
-        if !summary.outputOK || summary.errors > 0 { throw ExitCode(1) }
-    }
-}
-
-enum PolicyLoading {
-    /// Loads the policies or prints every problem and exits (2 for eval, 1 for check).
-    static func load(_ directory: String, stream: Int32, failure: Int32 = 2) throws -> PolicySet {
-        do {
-            return try PolicySet.load(directory: directory)
-        } catch {
-            var text = ""
-            for d in error.diagnostics {
-                text += DiagnosticRenderer.render(d, source: error.sources[d.file])
-            }
-            let count = error.diagnostics.count
-            text += "\(count) problem\(count == 1 ? "" : "s") in the policies\n"
-            if stream == 1 { Output.stdout(text) } else { Output.stderr(text) }
-            throw ExitCode(failure)
-        }
+        if !summary.outputOK || summary.errors > 0 { throw ExitStatus.failure.code }
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
-import VerdictEngine
+import VerdictJSON
+import VerdictOutput
+import VerdictRuntime
 
 /// `verdict expr`: evaluate one CEL expression, with a JSON object's top-level
 /// fields as variables; how a policy owner tries a condition before writing it.
@@ -37,35 +39,40 @@ struct ExprCommand: ParsableCommand {
         if let input {
             guard let bytes = Output.readAll(path: input) else {
                 Output.stderr("error: cannot read `\(input)`\n")
-                throw ExitCode(2)
+                throw ExitStatus.usage.code
             }
             inputJSON = bytes
         }
         let result: Result<String, ExpressionRunner.Failure>
         if let policy {
-            let set = try PolicyLoading.load(policies, stream: 2)
-            guard let compiled = set.policy(named: policy) else {
+            let set = try PolicyLoading.load(policies)
+            guard let index = set.index(named: policy) else {
                 let names = set.policies.map(\.name).joined(separator: ", ")
                 Output.stderr("error: no policy named `\(policy)` answers tickets; policies: \(names)\n")
-                throw ExitCode(2)
+                throw ExitStatus.usage.code
             }
             // Say so when the ticket would be answered by another policy: the
             // value shown is then not what `eval` would use.
-            if let inputJSON, let processor = try? TicketProcessor(policies: set),
-                let selected = processor.policyName(forTicket: inputJSON), selected != policy
-            {
-                Output.stderr("note: `verdict eval` would answer this ticket with policy `\(selected)`, not `\(policy)`\n")
+            if let inputJSON, case .success(.object(let ticket)) = JSONReader.parse(inputJSON) {
+                var scratch = set.compiled.router.makeScratch()
+                if case .success(let selected) = set.compiled.router.route(ticket, scratch: &scratch),
+                    selected != index
+                {
+                    Output.stderr(
+                        "note: `verdict eval` would answer this ticket with policy `\(set.policies[selected].name)`, not `\(policy)`\n"
+                    )
+                }
             }
-            result = ExpressionRunner.run(expression, policy: compiled, inputJSON: inputJSON)
+            result = ExpressionRunner.run(expression, policies: set.compiled, policy: index, inputJSON: inputJSON)
         } else {
             result = ExpressionRunner.run(expression, inputJSON: inputJSON)
         }
         switch result {
         case .success(let literal):
-            guard Output.stdout(literal + "\n") else { throw ExitCode(1) }
+            guard Output.stdout(literal + "\n") else { throw ExitStatus.failure.code }
         case .failure(let failure):
             Output.stderr(failure.rendered)
-            throw ExitCode(failure.usage ? 2 : 1)
+            throw (failure.usage ? ExitStatus.usage : ExitStatus.failure).code
         }
     }
 }

@@ -34,10 +34,10 @@ enum Main {
             let message = Verdict.fullMessage(for: error)
             if code == .success {
                 if !message.isEmpty { print(message) }
-                exit(0)
+                exit(ExitStatus.success.rawValue)
             }
             if !message.isEmpty { Output.stderr(message + "\n") }
-            exit(code.rawValue == 64 ? 2 : code.rawValue)
+            exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
         }
     }
 }

@@ -1,3 +1,5 @@
+import VerdictJSON
+
 /// Appends compact JSON text to a byte buffer (no Foundation).
 ///
 /// The writer does not track structure: callers write punctuation with

@@ -475,3 +475,23 @@ private func date(_ s: String) -> CELDate {
         #expect(errorCode(eval("date(s)", dynEnv, [.string("2025-02-30")])) == .invalidArgument)
     }
 }
+
+@Suite struct SourceTextTests {
+    @Test(arguments: [
+        ("a && b", "a && b"),
+        ("  a\n  &&\tb  \n", "a && b"),
+        ("a && // why\n b", "a && b"),
+        ("x == 'a  b'", "x == 'a  b'"),
+        ("x == \"a // not a comment\"", "x == \"a // not a comment\""),
+        ("x == '''two\n  lines'''  ", "x == '''two\n  lines'''"),
+        ("x == r'\\'   y", "x == r'\\' y"),
+        ("x == 'it\\'s  here'", "x == 'it\\'s  here'"),
+    ])
+    func layoutIsCollapsedOutsideStrings(_ source: String, _ expected: String) {
+        #expect(CELSourceText.collapsingWhitespace(source) == expected)
+    }
+
+    @Test func stringContentStillCounts() {
+        #expect(CELSourceText.collapsingWhitespace("x == 'a b'") != CELSourceText.collapsingWhitespace("x == 'a  b'"))
+    }
+}

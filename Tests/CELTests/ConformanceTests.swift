@@ -3,15 +3,24 @@ import Testing
 
 @testable import CEL
 
-/// Runs the CEL conformance subset in `<root>/shared/conformance/cel/cases.json`
-/// (beside the repository, not inside it). Skips with a message when absent.
+/// Runs the CEL conformance subset in `shared/conformance/cel/cases.json`,
+/// beside the repository, not inside it (`CEL_CONFORMANCE_CASES` names
+/// another place). Where the cases are absent the test skips with a message,
+/// unless `VERDICT_REQUIRE_CONFORMANCE=1` (set by `.ci/run`), when it fails.
 enum Conformance {
-    static let casesURL: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // CELTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // repo
-        .deletingLastPathComponent()  // root
-        .appendingPathComponent("shared/conformance/cel/cases.json")
+    static let casesURL: URL = {
+        if let path = ProcessInfo.processInfo.environment["CEL_CONFORMANCE_CASES"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
+        return URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent()  // CELTests
+            .deletingLastPathComponent()  // Tests
+            .deletingLastPathComponent()  // repo
+            .deletingLastPathComponent()  // root
+            .appendingPathComponent("shared/conformance/cel/cases.json")
+    }()
+
+    static var required: Bool { ProcessInfo.processInfo.environment["VERDICT_REQUIRE_CONFORMANCE"] == "1" }
 
     struct Case {
         var name: String
@@ -124,7 +133,13 @@ enum Conformance {
             if c.expected == nil { return nil }
             return "compile failed: \(d)"
         case .success(let program):
-            let got = program.evaluate(CELArrayActivation(values: values))
+            let activation = CELArrayActivation(values: values)
+            let got = program.evaluate(activation)
+            // The traced plan of the same expression must give the same value.
+            let traced = program.traced().evaluate(activation, tracer: NodeCounter())
+            guard same(traced, got) || (traced.isError && got.isError) else {
+                return "traced plan gave \(traced.celLiteral), untraced \(got.celLiteral)"
+            }
             if let exp = c.expected {
                 return same(got, exp) ? nil : "got \(got.celLiteral), expected \(exp.celLiteral)"
             }
@@ -136,7 +151,12 @@ enum Conformance {
 @Suite struct ConformanceTests {
     @Test func conformanceSuite() throws {
         guard let cases = try Conformance.loadCases() else {
-            print("CEL conformance cases not found at \(Conformance.casesURL.path); skipping.")
+            let message = "CEL conformance cases not found at \(Conformance.casesURL.path)"
+            if Conformance.required {
+                Issue.record("\(message), and VERDICT_REQUIRE_CONFORMANCE=1 requires them")
+            } else {
+                print("\(message); skipping (set CEL_CONFORMANCE_CASES to run them).")
+            }
             return
         }
         var failures: [String] = []
@@ -151,4 +171,10 @@ enum Conformance {
         #expect(passed == cases.count)
         #expect(cases.count == 596)
     }
+}
+
+/// Counts node events, so traced plans run with a tracer attached.
+final class NodeCounter: CELTracer {
+    var count = 0
+    func celNode(_ id: Int, value: CELValue) { count += 1 }
 }

@@ -1,7 +1,11 @@
 import Testing
 import VerdictJSON
 
-@testable import VerdictEngine
+import CEL
+@testable import VerdictCompiler
+@testable import VerdictModel
+@testable import VerdictOutput
+@testable import VerdictRuntime
 
 let ticket = """
     {"id":"T-1","market":"export","opened_at":"2025-10-14T09:30:00+08:00","unit":{"installed_on":"2025-06-01","install_count":1},"customer":{"units_held":12,"largest_single_purchase":3,"maintenance_visits_used":0,"installs_received":1},"request":{"kind":"repair","onsite":true,"parts_replaced":false},"fault":{"cause":"manufacturing","remote_resolvable":false}}
@@ -79,7 +83,7 @@ let ticket = """
         let set = try loadShipped()
         let out = try object(parseJSON(try #require(answer([ticket], with: set, ask: ["fees", "in_warranty"]).first)))
         #expect(object(out?["answers"])?.entries.map(\.key) == ["fees", "in_warranty"])
-        #expect(throws: UsageError.self) { try TicketProcessor(policies: set, ask: ["in_waranty"]) }
+        #expect(throws: UsageError.self) { try AskPlan(policies: set.compiled, ask: ["in_waranty"]) }
     }
 
     @Test func explainCitesRulesClausesAndValues() throws {
@@ -115,18 +119,19 @@ let ticket = """
     @Test func computesOnlyWhatIsAskedEachRuleOnce() throws {
         let set = try loadShipped()
         let policy = try #require(set.policy(named: "export"))
-        let activation = TicketActivation(policy: policy)
-        activation.tracing = true
+        let recorder = ExplainRecorder(ruleCounts: [policy.rules.count])
+        let activation = TicketActivation(policy: policy, tracer: recorder)
         guard case .object(let t) = try parseJSON(ticket) else { throw TestFailure("ticket is not an object") }
+        recorder.ticketStarted(policy: 0)
         activation.reset(ticket: t)
         let inWarranty = try #require(policy.decisionByName["in_warranty"])
         #expect(activation.ruleValue(inWarranty) == .bool(true))
-        let names = activation.evaluated.map { policy.rules[$0].name }
+        let names = recorder.evaluated.map { policy.rules[$0].name }
         #expect(Set(names) == ["ticket_date", "warranty_end", "in_warranty"])
 
         for d in policy.decisions { _ = activation.ruleValue(d) }
-        #expect(activation.evaluated.count == Set(activation.evaluated).count, "a rule was computed twice")
-        #expect(activation.evaluated.count == policy.rules.count)
+        #expect(recorder.evaluated.count == Set(recorder.evaluated).count, "a rule was computed twice")
+        #expect(recorder.evaluated.count == policy.rules.count)
     }
 
     /// A default fills in for a missing object only; under an invalid one it would be a guess.

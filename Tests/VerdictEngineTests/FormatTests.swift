@@ -1,7 +1,11 @@
 import Testing
 import VerdictJSON
 
-@testable import VerdictEngine
+import CEL
+@testable import VerdictCompiler
+@testable import VerdictModel
+@testable import VerdictOutput
+@testable import VerdictRuntime
 
 /// Parts of the policy format the shipped policies do not use: `unique` and
 /// `collect` tables, list inputs, list and date parameters, optional leaves.

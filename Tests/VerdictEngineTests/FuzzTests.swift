@@ -1,7 +1,11 @@
 import Testing
 import VerdictJSON
 
-@testable import VerdictEngine
+import CEL
+@testable import VerdictCompiler
+@testable import VerdictModel
+@testable import VerdictOutput
+@testable import VerdictRuntime
 
 /// Deterministic mutation fuzzing of the per-ticket path: whatever a line
 /// holds, it gets exactly one output line, and that line is a JSON object.

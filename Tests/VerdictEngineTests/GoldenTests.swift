@@ -1,8 +1,13 @@
 import Foundation
 import Testing
 import VerdictJSON
+import VerdictJSONWriter
 
-@testable import VerdictEngine
+import CEL
+@testable import VerdictCompiler
+@testable import VerdictModel
+@testable import VerdictOutput
+@testable import VerdictRuntime
 
 /// The shipped policies against the independent oracle (Tests/Golden/oracle.py):
 /// every decision of the policy spec, both markets and materials, on and

@@ -1,7 +1,11 @@
 import Testing
 import VerdictJSON
 
-@testable import VerdictEngine
+import CEL
+@testable import VerdictCompiler
+@testable import VerdictModel
+@testable import VerdictOutput
+@testable import VerdictRuntime
 
 /// Feeds a byte stream in chunks; records what was written after each read.
 final class Feed {
@@ -10,12 +14,12 @@ final class Feed {
     var writesBeforeRead: [Int] = []
     init(_ chunks: [[UInt8]]) { self.chunks = chunks }
 
-    func run(_ set: PolicySet, maxLineBytes: Int = 1 << 20) throws -> LineStream.Summary {
-        let processor = try TicketProcessor(policies: set, ask: ["in_warranty"])
-        var stream = LineStream(maxLineBytes: maxLineBytes)
+    func run(_ set: PolicySet, maxLineBytes: Int = 1 << 20) throws -> TicketStream.Summary {
+        let sink = TicketSink(policies: set, plan: try AskPlan(policies: set.compiled, ask: ["in_warranty"]))
+        var stream = TicketStream(maxLineBytes: maxLineBytes)
         stream.chunkBytes = 4096
         return stream.run(
-            processor,
+            sink,
             read: { buffer in
                 self.writesBeforeRead.append(self.output.count)
                 guard !self.chunks.isEmpty else { return 0 }

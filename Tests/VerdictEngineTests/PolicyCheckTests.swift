@@ -1,6 +1,10 @@
 import Testing
 
-@testable import VerdictEngine
+import CEL
+@testable import VerdictCompiler
+@testable import VerdictModel
+@testable import VerdictOutput
+@testable import VerdictRuntime
 
 /// A minimal valid policy; tests change one thing and look for the diagnostic.
 let minimal = """

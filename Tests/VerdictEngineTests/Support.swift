@@ -2,7 +2,11 @@ import Foundation
 import Testing
 import VerdictJSON
 
-@testable import VerdictEngine
+import CEL
+@testable import VerdictCompiler
+@testable import VerdictModel
+@testable import VerdictOutput
+@testable import VerdictRuntime
 
 /// Paths inside the repository, found from this file's location.
 enum Repo {
@@ -46,13 +50,13 @@ func answer(_ lines: [String], with set: PolicySet, ask: [String] = [], explain:
 
 /// The same for lines as raw bytes (invalid UTF-8 included).
 func answer(bytes lines: [[UInt8]], with set: PolicySet, ask: [String] = [], explain: Bool = false) throws -> [String] {
-    let processor = try TicketProcessor(policies: set, ask: ask, explain: explain)
+    let sink = TicketSink(policies: set, plan: try AskPlan(policies: set.compiled, ask: ask), explain: explain)
     var input: [UInt8] = []
     for line in lines { input += line + [UInt8(ascii: "\n")] }
     var offset = 0
     var output: [UInt8] = []
-    _ = LineStream().run(
-        processor,
+    _ = TicketStream().run(
+        sink,
         read: { buffer in
             let n = min(buffer.count, input.count - offset)
             for i in 0..<n { buffer[i] = input[offset + i] }

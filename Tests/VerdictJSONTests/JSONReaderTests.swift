@@ -1,5 +1,6 @@
 import Testing
 @testable import VerdictJSON
+@testable import VerdictJSONWriter
 
 func ok(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> JSONValue? {
     switch JSONReader.parse(Array(text.utf8)) {

@@ -1,5 +1,8 @@
 import CEL
+import VerdictCompiler
 import VerdictJSON
+import VerdictModel
+import VerdictRuntime
 
 /// `verdict expr`: one expression, the top-level fields of a JSON object as
 /// `dyn` variables, checked, evaluated, printed as a CEL literal.
@@ -32,7 +35,7 @@ public enum ExpressionRunner {
     /// In a policy's context: the input is a ticket, validated and typed as the
     /// policy declares it; parameters (`params.NAME`) and rules are names too.
     public static func run(
-        _ expression: String, policy: CompiledPolicy, inputJSON: [UInt8]?
+        _ expression: String, policies: CompiledPolicySet, policy index: Int, inputJSON: [UInt8]?
     ) -> Result<String, Failure> {
         var ticket = JSONObject()
         if let inputJSON {
@@ -41,9 +44,9 @@ public enum ExpressionRunner {
             case .success(let o): ticket = o
             }
         }
-        let activation = TicketActivation(policy: policy)
+        let activation = TicketActivation(policy: policies.policies[index])
         activation.reset(ticket: ticket)
-        return evaluate(expression, env: policy.environment, activation: activation)
+        return evaluate(expression, env: policies.policies[index].environment, activation: activation)
     }
 
     private static func object(_ bytes: [UInt8]) -> Result<JSONObject, Failure> {
@@ -67,8 +70,8 @@ public enum ExpressionRunner {
             for d in errors.diagnostics {
                 let (line, column) = locate(expression, offset: d.offset)
                 let diagnostic = PolicyDiagnostic(
-                    file: "<expression>", line: line, column: column, length: d.length, message: d.message,
-                    help: d.help)
+                    .expression(d.kind), file: "<expression>", line: line, column: column, length: d.length,
+                    message: d.message, help: d.help)
                 text += DiagnosticRenderer.render(diagnostic, source: Array(expression.utf8))
             }
             return .failure(Failure(rendered: text, usage: false))

@@ -1,10 +1,11 @@
 import CEL
 import VerdictJSON
+import VerdictJSONWriter
 
 /// CEL values as JSON: dates as "YYYY-MM-DD", timestamps as RFC 3339 in their
 /// own offset, lists as arrays, maps as objects.
-enum ValueJSON {
-    static func write(_ v: CELValue, into w: inout JSONWriter) {
+public enum ValueJSON {
+    public static func write(_ v: CELValue, into w: inout JSONWriter) {
         switch v {
         case .null: w.null()
         case .bool(let b): w.bool(b)
@@ -45,7 +46,7 @@ enum ValueJSON {
 
     /// JSON to CEL for `verdict expr`: integers that fit in 64 bits become
     /// `int`, other numbers `double`; objects become maps.
-    static func celValue(_ json: JSONValue) -> CELValue {
+    public static func celValue(_ json: JSONValue) -> CELValue {
         switch json {
         case .null: return .null
         case .bool(let b): return .bool(b)
@@ -57,5 +58,25 @@ enum ValueJSON {
         case .object(let o):
             return .map((try? CELMap(entries: o.entries.map { (CELValue.string($0.key), celValue($0.value)) })) ?? CELMap())
         }
+    }
+}
+
+extension JSONWriter {
+    /// A JSON array of strings.
+    mutating func strings(_ items: [String]) {
+        raw("[")
+        for (i, s) in items.enumerated() {
+            if i > 0 { raw(",") }
+            string(s)
+        }
+        raw("]")
+    }
+
+    /// `"text":` for a key encoded once.
+    static func key(_ name: String) -> [UInt8] {
+        var w = JSONWriter(capacity: name.utf8.count + 4)
+        w.string(name)
+        w.raw(":")
+        return w.bytes
     }
 }

@@ -4,30 +4,30 @@ import VerdictJSON
 /// The declared ticket inputs, planned once: each leaf knows its slot, its
 /// type and its default, so binding a ticket walks the declaration once and
 /// never resolves a name.
-final class InputPlan: Sendable {
-    indirect enum Kind: Sendable {
+public final class InputPlan: Sendable {
+    public indirect enum Kind: Sendable {
         case bool, int, double, string, date, timestamp
         case enumeration(Set<String>, [String])
         case list(Kind)
         case object([Node])
     }
 
-    struct Node: Sendable {
-        var key: String
-        var path: String
-        var slot: Int
-        var kind: Kind
-        var optional: Bool
-        var defaultValue: CELValue?
-        var min: Int64?
-        var max: Int64?
+    public struct Node: Sendable {
+        public var key: String
+        public var path: String
+        public var slot: Int
+        public var kind: Kind
+        public var optional: Bool
+        public var defaultValue: CELValue?
+        public var min: Int64?
+        public var max: Int64?
         /// `"path is missing"`, made once rather than for every ticket that lacks the field.
         let missing: CELError
         /// The value when the ticket leaves the field out: its default, null
         /// when optional, else the missing error.
         let absent: CELValue
 
-        init(
+        public init(
             key: String, path: String, slot: Int, kind: Kind, optional: Bool, defaultValue: CELValue?,
             min: Int64?, max: Int64?
         ) {
@@ -45,18 +45,18 @@ final class InputPlan: Sendable {
     }
 
     /// The fields of an object input, to build its map when an expression reads the object itself.
-    final class Group: Sendable {
-        let keys: [String]
-        let slots: [Int]
-        init(keys: [String], slots: [Int]) {
+    public final class Group: Sendable {
+        public let keys: [String]
+        public let slots: [Int]
+        public init(keys: [String], slots: [Int]) {
             self.keys = keys
             self.slots = slots
         }
     }
 
-    let roots: [Node]
+    public let roots: [Node]
 
-    init(roots: [Node]) { self.roots = roots }
+    public init(roots: [Node]) { self.roots = roots }
 
     /// Fills the input slots of `values`. Object slots that are present are
     /// left to the caller to build on demand (marked in `pendingGroups`).
@@ -191,7 +191,7 @@ final class InputPlan: Sendable {
         }
     }
 
-    static func describe(_ json: JSONValue) -> String {
+    public static func describe(_ json: JSONValue) -> String {
         switch json {
         case .null: "null"
         case .bool(let b): b ? "true" : "false"
@@ -203,7 +203,7 @@ final class InputPlan: Sendable {
     }
 
     /// Keeps echoed input short in messages: a 2 MB value must not come back in every reason.
-    static func clip(_ s: String) -> String {
+    public static func clip(_ s: String) -> String {
         var out = ""
         var n = 0
         for ch in s.unicodeScalars {

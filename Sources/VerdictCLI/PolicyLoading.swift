@@ -1,0 +1,23 @@
+import ArgumentParser
+import VerdictCompiler
+import VerdictModel
+import VerdictOutput
+
+enum PolicyLoading {
+    /// Loads the policies or prints every problem and exits with `failure`
+    /// (`.usage` for eval and expr: nothing is read; `.failure` for check).
+    static func load(_ directory: String, toStdout: Bool = false, failure: ExitStatus = .usage) throws -> PolicySet {
+        do {
+            return try PolicySet.load(directory: directory)
+        } catch {
+            var text = ""
+            for d in error.diagnostics {
+                text += DiagnosticRenderer.render(d, source: error.sources[d.file])
+            }
+            let count = error.diagnostics.count
+            text += "\(count) problem\(count == 1 ? "" : "s") in the policies\n"
+            if toStdout { Output.stdout(text) } else { Output.stderr(text) }
+            throw failure.code
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import VerdictDecode
+import VerdictModel
+import VerdictRuntime
+
+/// Every policy of a folder, loaded, checked and compiled: all or nothing.
+/// For each concrete policy (those that answer tickets, sorted by name): its
+/// runtime form, its snapshot and its source map, at the same index.
+public final class PolicySet: Sendable {
+    public let compiled: CompiledPolicySet
+    public let snapshots: [PolicySnapshot]
+    public let sourceMaps: [PolicySourceMap]
+    /// The text of every file read, by path (for rendering positions).
+    public let sources: [String: [UInt8]]
+
+    init(units: [CompiledUnit], sources: [String: [UInt8]]) {
+        self.compiled = CompiledPolicySet(policies: units.map(\.compiled))
+        self.snapshots = units.map(\.snapshot)
+        self.sourceMaps = units.map(\.sourceMap)
+        self.sources = sources
+    }
+
+    public var policies: [CompiledPolicy] { compiled.policies }
+
+    /// The policy with this name, if it answers tickets.
+    public func policy(named name: String) -> CompiledPolicy? { compiled.policy(named: name) }
+
+    public func index(named name: String) -> Int? { compiled.index(named: name) }
+
+    /// All decision names across policies, sorted.
+    public var decisionNames: [String] { compiled.decisionNames }
+
+    /// Loads every `*.yaml` / `*.yml` file directly in `directory`, in name order.
+    public static func load(directory: String) throws(PolicyLoadError) -> PolicySet {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw PolicyLoadError(
+                diagnostics: [
+                    PolicyDiagnostic(.noPolicyFolder, file: directory, message: "no policy folder at `\(directory)`")
+                ], sources: [:])
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+            .sorted()
+        var files: [(String, [UInt8])] = []
+        for name in names {
+            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw PolicyLoadError(
+                    diagnostics: [PolicyDiagnostic(.unreadableFile, file: path, message: "cannot read `\(path)`")],
+                    sources: [:])
+            }
+            files.append((path, [UInt8](data)))
+        }
+        if files.isEmpty {
+            throw PolicyLoadError(
+                diagnostics: [
+                    PolicyDiagnostic(
+                        .noPolicyFiles, file: directory, message: "no policy files (`*.yaml`) in `\(directory)`")
+                ], sources: [:])
+        }
+        return try load(files: files)
+    }
+
+    /// Loads policies from in-memory files (path, bytes) in named stages:
+    /// read → parse and decode → resolve `extends` → compile → select.
+    /// Every problem of every stage is collected before giving up.
+    public static func load(files: [(path: String, bytes: [UInt8])]) throws(PolicyLoadError) -> PolicySet {
+        var log = DiagnosticLog()
+        var sources: [String: [UInt8]] = [:]
+        var documents: [PolicyDocument] = []
+        var unreadable: [String] = []
+        for (path, bytes) in files {
+            sources[path] = bytes
+            let (outcome, diagnostics) = PolicyFileReader.read(path: path, bytes: bytes)
+            switch outcome {
+            case .document(let d): documents.append(d)
+            case .unreadable: unreadable.append(path)
+            }
+            log.append(contentsOf: diagnostics)
+        }
+        let resolved = Resolver.resolve(documents, unreadable: unreadable, log: &log)
+        var units: [CompiledUnit] = []
+        var unitFiles: [String: SourceRef] = [:]
+        for policy in resolved where !policy.abstract {
+            var compiler = PolicyCompiler(policy: policy)
+            if let unit = compiler.compile() {
+                units.append(unit)
+                unitFiles[policy.name] = policy.appliesToAt ?? policy.nameAt
+            }
+            log.append(contentsOf: compiler.log.diagnostics)
+        }
+        // An abstract policy no concrete one extends is still checked, so its mistakes surface.
+        let extended = Set(resolved.filter { !$0.abstract }.flatMap(\.chain))
+        for policy in resolved where policy.abstract && !extended.contains(policy.name) {
+            var compiler = PolicyCompiler(policy: policy)
+            _ = compiler.compile()
+            log.append(contentsOf: compiler.log.diagnostics)
+        }
+        if resolved.allSatisfy(\.abstract), log.isEmpty, let first = files.first {
+            log.append(
+                PolicyDiagnostic(
+                    .allAbstract, file: first.path, line: 1, column: 1,
+                    message: "every policy is abstract: at least one needs `applies_to` to answer tickets"))
+        }
+        units.sort { $0.compiled.name < $1.compiled.name }
+        // Two policies must never answer the same ticket.
+        let router = Router(selectors: units.map(\.compiled.selectors))
+        for o in router.overlaps() {
+            let a = units[o.first].compiled.name
+            let b = units[o.second].compiled.name
+            guard let at = unitFiles[b] else { continue }
+            log.error(
+                .overlappingPolicies, at,
+                "policies `\(a)` and `\(b)` both apply to tickets with \(o.example.joined(separator: " and ")); make their `applies_to` disjoint")
+        }
+        // The same mistake in a shared base is reported once, not once per market.
+        let unique = Array(Set(log.diagnostics)).sorted()
+        guard unique.isEmpty else { throw PolicyLoadError(diagnostics: unique, sources: sources) }
+        return PolicySet(units: units, sources: sources)
+    }
+}

@@ -1,0 +1,94 @@
+import CEL
+import VerdictModel
+import VerdictYAML
+
+/// Reads one policy file's bytes into a `PolicyDocument`: YAML first, then
+/// the policy format. Every problem is reported with its position.
+public enum PolicyFileReader {
+    public enum Outcome: Sendable {
+        /// Decoded; `diagnostics` may still hold problems in parts of it.
+        case document(PolicyDocument)
+        /// Not YAML, empty, or too broken to name a policy.
+        case unreadable
+    }
+
+    public static func read(path: String, bytes: [UInt8]) -> (Outcome, [PolicyDiagnostic]) {
+        switch YAMLDocument.parse(bytes) {
+        case .failure(let errors):
+            let diagnostics = errors.diagnostics.map { d in
+                PolicyDiagnostic(
+                    code(d.kind), file: path, line: d.mark.line, column: d.mark.column, length: d.length ?? 1,
+                    message: d.message, help: YAMLHints.help(for: d.message))
+            }
+            return (.unreadable, diagnostics)
+        case .success(nil):
+            return (.unreadable, [PolicyDiagnostic(.emptyFile, file: path, message: "the policy file is empty")])
+        case .success(let root?):
+            var decoder = PolicyDecoder(file: path)
+            let document = decoder.policyFile(root)
+            return (document.map(Outcome.document) ?? .unreadable, decoder.log.diagnostics)
+        }
+    }
+
+    static func code(_ kind: YAMLDiagnostic.Kind) -> DiagnosticCode {
+        switch kind {
+        case .syntax: .yamlSyntax
+        case .duplicateKey: .duplicateKey
+        case .unsupported: .unsupportedYAML
+        case .limit: .yamlLimit
+        case .invalid: .invalidYAMLValue
+        }
+    }
+}
+
+/// Hints for the YAML mistakes policy owners make most, keyed by libyaml's message.
+enum YAMLHints {
+    static func help(for message: String) -> String? {
+        if message.contains("while scanning an anchor") || message.contains("while scanning an alias")
+            || message.contains("while scanning a tag") || message.hasPrefix("custom tag `!")
+        {
+            return
+                "a value that starts with `!`, `&` or `*` means something else to YAML: quote it, e.g. `expr: \"!in_warranty\"`"
+        }
+        if message.contains("mapping values are not allowed") {
+            return "a `: ` inside a plain value starts a new mapping: quote the value, e.g. `en: \"Fees: parts\"`"
+        }
+        if message.contains("did not find expected ',' or '}'") || message.contains("did not find expected ',' or ']'") {
+            return "inside `{…}` or `[…]`, quote a value that contains `:`, `,`, `{` or `[`"
+        }
+        if message.contains("found character that cannot start any token"), message.contains("tab") {
+            return "indent with spaces, not tabs"
+        }
+        return nil
+    }
+}
+
+extension SourceRef {
+    /// Where a YAML node stands; a one-line node is underlined whole.
+    init(_ node: YAMLNode, file: String) {
+        let s = node.span.start
+        let e = node.span.end
+        let length = e.line == s.line ? max(1, e.column - s.column) : 1
+        self.init(file: file, line: s.line, column: s.column, length: length)
+    }
+}
+
+extension Literal {
+    /// A YAML node as a format-neutral literal, with the readings YAML 1.2's
+    /// core schema allows for where it stands.
+    init(_ node: YAMLNode, file: String) {
+        let at = SourceRef(node, file: file)
+        switch node.kind {
+        case .scalar(let s):
+            self.init(
+                kind: .scalar(
+                    Scalar(
+                        text: s.text, isQuoted: s.isQuoted, isNull: s.isNull, bool: s.asBool, int: s.asInt,
+                        double: s.asDouble)), at: at)
+        case .sequence(let items):
+            self.init(kind: .list(items.map { Literal($0, file: file) }), at: at)
+        case .mapping:
+            self.init(kind: .mapping, at: at)
+        }
+    }
+}

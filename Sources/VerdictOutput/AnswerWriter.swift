@@ -1,0 +1,247 @@
+import CEL
+import VerdictCompiler
+import VerdictJSON
+import VerdictJSONWriter
+import VerdictModel
+import VerdictRuntime
+
+/// Renders evaluations as the ticket contract's JSON lines
+/// (docs/cli.md). Everything that does not change from ticket to ticket
+/// (decision keys, the policy object, the static parts of `--explain`) is
+/// encoded once, here, not in the compiled policy.
+public final class AnswerWriter: Sendable {
+    /// What is encoded once per policy.
+    struct PolicyFragments: Sendable {
+        /// `,"policy":{"name":…,"digest":…}` as it ends every answer line.
+        var policyJSON: [UInt8]
+        /// `"name":` for each asked decision, in `AskPlan` order.
+        var decisionKeys: [[UInt8]]
+        var explain: ExplainFragments?
+    }
+
+    /// The static parts of `--explain`, per rule of a policy.
+    struct ExplainFragments: Sendable {
+        /// `"name":{"decision":…,"clause":[…],"label":{…}`.
+        var heads: [[UInt8]]
+        /// `,"expr":…`, `,"hit":…` or nothing (items).
+        var bodies: [[UInt8]]
+        /// Per rule, per row: `,"when":…,"then":…,"clause":[…]`; empty for non-tables.
+        var rows: [[[UInt8]]]
+        var defaultRows: [[UInt8]?]
+        /// Per rule, per item: `{"id":…,"when":…,"clause":[…]}`.
+        var items: [[[UInt8]]]
+        /// Each slot's name as a JSON key (`"unit.installed_on":`).
+        var slotKeys: [[UInt8]]
+        var kinds: [BodyKind]
+    }
+
+    enum BodyKind: Sendable {
+        case expr
+        case table(HitPolicy)
+        case items
+    }
+
+    let fragments: [PolicyFragments]
+    public let explains: Bool
+
+    public init(policies: PolicySet, plan: AskPlan, explain: Bool = false) {
+        self.explains = explain
+        self.fragments = policies.policies.indices.map { i in
+            let compiled = policies.policies[i]
+            var p = JSONWriter(capacity: 128)
+            p.raw(",\"policy\":{\"name\":")
+            p.string(compiled.name)
+            p.raw(",\"digest\":")
+            p.string(compiled.digest)
+            p.raw("}")
+            return PolicyFragments(
+                policyJSON: p.bytes, decisionKeys: plan.decisions[i].map { JSONWriter.key($0.name) },
+                explain: explain ? Self.explainFragments(compiled, policies.snapshots[i]) : nil)
+        }
+    }
+
+    /// Appends the line for one evaluated line of input.
+    public func write(
+        _ e: Evaluation, line: Int, explanation: ExplainRecorder? = nil, into w: inout JSONWriter
+    ) {
+        guard e.status == .answered else {
+            Self.writeErrorLine(number: line, id: e.id, message: e.failure, into: &w)
+            return
+        }
+        let f = fragments[e.policy]
+        w.raw("{\"id\":")
+        if let id = e.id { w.value(id) } else { w.null() }
+        w.raw(",\"answers\":{")
+        var first = true
+        var undetermined = 0
+        for (i, outcome) in e.outcomes.enumerated() {
+            guard case .value(let v) = outcome else {
+                undetermined += 1
+                continue
+            }
+            if !first { w.raw(",") }
+            first = false
+            w.raw(bytes: f.decisionKeys[i])
+            ValueJSON.write(v, into: &w)
+        }
+        w.raw("}")
+        if undetermined > 0 {
+            w.raw(",\"undetermined\":{")
+            var n = 0
+            for (i, outcome) in e.outcomes.enumerated() {
+                guard case .undetermined(let reason) = outcome else { continue }
+                if n > 0 { w.raw(",") }
+                n += 1
+                w.raw(bytes: f.decisionKeys[i])
+                w.string(reason)
+            }
+            w.raw("}")
+        }
+        w.raw(bytes: f.policyJSON)
+        if let explanation, let x = f.explain {
+            w.raw(",\"explanation\":")
+            Self.writeExplanation(explanation, x, into: &w)
+        }
+        w.raw("}\n")
+    }
+
+    /// `{"line":N,"id":…,"error":"…"}`: a line that could not be evaluated at all.
+    public static func writeErrorLine(number: Int, id: JSONValue?, message: String, into w: inout JSONWriter) {
+        w.raw("{\"line\":")
+        w.int(Int64(number))
+        w.raw(",\"id\":")
+        if let id { w.value(id) } else { w.null() }
+        w.raw(",\"error\":")
+        w.string(message)
+        w.raw("}\n")
+    }
+
+    // MARK: - --explain
+
+    /// For every rule evaluated for the ticket (the decisions asked and the
+    /// internal rules they needed): the rule, the clause it cites, its value,
+    /// the values it read, and the table row or list items that decided.
+    static func writeExplanation(_ r: ExplainRecorder, _ x: ExplainFragments, into w: inout JSONWriter) {
+        w.raw("{")
+        for (n, index) in r.evaluated.sorted().enumerated() {
+            let record = r.records[index]
+            if n > 0 { w.raw(",") }
+            w.raw(bytes: x.heads[index])
+            if case .error(let e) = record.value {
+                w.raw(",\"undetermined\":")
+                w.string(e.message)
+            } else {
+                w.raw(",\"value\":")
+                ValueJSON.write(record.value, into: &w)
+            }
+            w.raw(bytes: x.bodies[index])
+            switch x.kinds[index] {
+            case .expr:
+                break
+            case .table(let hit):
+                if hit == .collect {
+                    // Every row that held, in order: each cites its own clause.
+                    w.raw(",\"rows\":[")
+                    for (j, row) in record.rows.enumerated() {
+                        if j > 0 { w.raw(",") }
+                        w.raw("{\"number\":")
+                        w.int(Int64(row + 1))
+                        w.raw(bytes: x.rows[index][row])
+                        w.raw("}")
+                    }
+                    w.raw("]")
+                } else if let row = record.row, let fragment = row >= 0 ? x.rows[index][row] : x.defaultRows[index] {
+                    w.raw(",\"row\":{\"number\":")
+                    if row >= 0 { w.int(Int64(row + 1)) } else { w.string("default") }
+                    w.raw(bytes: fragment)
+                    w.raw("}")
+                }
+            case .items:
+                w.raw(",\"items\":[")
+                for (j, item) in record.items.enumerated() {
+                    if j > 0 { w.raw(",") }
+                    w.raw(bytes: x.items[index][item])
+                }
+                w.raw("]")
+            }
+            w.raw(",\"used\":{")
+            for (j, read) in record.reads.enumerated() {
+                if j > 0 { w.raw(",") }
+                w.raw(bytes: x.slotKeys[read.slot])
+                ValueJSON.write(read.value, into: &w)
+            }
+            w.raw("}}")
+        }
+        w.raw("}")
+    }
+
+    static func explainFragments(_ p: CompiledPolicy, _ s: PolicySnapshot) -> ExplainFragments {
+        var x = ExplainFragments(
+            heads: [], bodies: [], rows: [], defaultRows: [], items: [], slotKeys: p.slotNames.map(JSONWriter.key),
+            kinds: [])
+        for (rule, snap) in zip(p.rules, s.rules) {
+            var w = JSONWriter.init(capacity: 256)
+            w.raw(bytes: JSONWriter.key(rule.name))
+            w.raw("{\"decision\":")
+            w.bool(rule.isDecision)
+            w.raw(",\"clause\":")
+            w.strings(snap.clause)
+            w.raw(",\"label\":{\"zh\":")
+            w.string(snap.label.zh)
+            w.raw(",\"en\":")
+            w.string(snap.label.en)
+            w.raw("}")
+            x.heads.append(w.bytes)
+            w.bytes.removeAll(keepingCapacity: true)
+            var rows: [[UInt8]] = []
+            var defaultRow: [UInt8]?
+            var items: [[UInt8]] = []
+            var kind = BodyKind.expr
+            switch (rule.body, snap.body) {
+            case (.expr(let program), _):
+                w.raw(",\"expr\":")
+                w.string(program.source)
+            case (.table(let t), .table(let ts)):
+                kind = .table(t.hit)
+                w.raw(",\"hit\":")
+                w.string(t.hit.rawValue)
+                rows = zip(t.rows, ts.rows).map { rowFragment($0.0, clause: $0.1.clause) }
+                if let d = t.defaultRow, let ds = ts.defaultRow { defaultRow = rowFragment(d, clause: ds.clause) }
+            case (.items(let list), .items(let ls)):
+                kind = .items
+                items = zip(list, ls).map { item, snap in
+                    var iw = JSONWriter(capacity: 128)
+                    iw.raw("{\"id\":")
+                    iw.string(item.id)
+                    iw.raw(",\"when\":")
+                    iw.string(item.when.source)
+                    iw.raw(",\"clause\":")
+                    iw.strings(snap.clause)
+                    iw.raw("}")
+                    return iw.bytes
+                }
+            default:
+                break
+            }
+            x.bodies.append(w.bytes)
+            x.rows.append(rows)
+            x.defaultRows.append(defaultRow)
+            x.items.append(items)
+            x.kinds.append(kind)
+        }
+        return x
+    }
+
+    static func rowFragment(_ row: CompiledRow, clause: Clause) -> [UInt8] {
+        var w = JSONWriter(capacity: 128)
+        if let when = row.when {
+            w.raw(",\"when\":")
+            w.string(when.source)
+        }
+        w.raw(",\"then\":")
+        w.string(row.then.source)
+        w.raw(",\"clause\":")
+        w.strings(clause)
+        return w.bytes
+    }
+}

@@ -1,0 +1,188 @@
+import CEL
+import VerdictJSON
+
+/// The per-ticket state of one policy: slot values, computed on demand, each
+/// at most once, and the evaluation of rules (expressions, tables, item
+/// lists). One instance is reused for every ticket of its policy, so the hot
+/// path allocates no activation.
+public final class TicketActivation: CELActivation {
+    public let policy: CompiledPolicy
+    // Read on every variable access; no evaluation mutates them re-entrantly
+    // through another access, so skip the runtime exclusivity checks.
+    @exclusivity(unchecked) private var values: [CELValue]
+    @exclusivity(unchecked) private var ready: [Bool]
+    private let readyTemplate: [Bool]
+    private var pendingGroups: [Int] = []
+    /// Nil unless someone listens: then one branch per event site.
+    private let tracer: (any EvaluationTracer)?
+    /// Set when the policy's plans are traced and the tracer wants their node events.
+    private let expressionTracer: (any EvaluationTracer)?
+
+    public init(policy: CompiledPolicy, tracer: (any EvaluationTracer)? = nil) {
+        self.policy = policy
+        self.tracer = tracer
+        self.expressionTracer = policy.tracesExpressions ? tracer : nil
+        self.values = policy.initialValues
+        var template = [Bool](repeating: true, count: policy.slotKinds.count)
+        for (slot, kind) in policy.slotKinds.enumerated() {
+            switch kind {
+            case .rule, .group: template[slot] = false
+            case .input, .parameter: break
+            }
+        }
+        self.readyTemplate = template
+        self.ready = template
+    }
+
+    /// Binds a ticket's inputs and forgets everything computed for the previous one.
+    public func reset(ticket: JSONObject) {
+        // Copy element by element: assigning the template would share its
+        // storage and make the first write below copy the whole array.
+        for i in ready.indices { ready[i] = readyTemplate[i] }
+        pendingGroups.removeAll(keepingCapacity: true)
+        policy.inputs.bind(ticket, values: &values, pendingGroups: &pendingGroups)
+        // Object inputs the ticket omitted (or got wrong) already hold null or an error.
+        for slot in policy.groupSlots where !pendingGroups.contains(slot) { ready[slot] = true }
+    }
+
+    public func value(slot: Int) -> CELValue {
+        let v = read(slot)
+        if let tracer { tracer.slotRead(slot, value: v) }
+        return v
+    }
+
+    /// The value of a rule, computing it (and what it needs) if not done yet.
+    public func ruleValue(_ index: Int) -> CELValue {
+        read(policy.rules[index].slot)
+    }
+
+    /// A slot's value, computing a rule or building an object input on first
+    /// read; reports no read (building an object input reads its fields this way).
+    private func read(_ slot: Int) -> CELValue {
+        if ready[slot] { return values[slot] }
+        switch policy.slotKinds[slot] {
+        case .rule(let index):
+            let v = evaluate(rule: index)
+            values[slot] = v
+            ready[slot] = true
+            return v
+        case .group(let group):
+            var entries: [(CELValue, CELValue)] = []
+            for (key, fieldSlot) in zip(group.keys, group.slots) {
+                // Fields without a value (missing, invalid or null) are absent from the map.
+                let v = read(fieldSlot)
+                switch v {
+                case .error, .null: continue
+                default: entries.append((.string(key), v))
+                }
+            }
+            let v: CELValue = .map((try? CELMap(entries: entries)) ?? CELMap())
+            values[slot] = v
+            ready[slot] = true
+            return v
+        case .input, .parameter:
+            return values[slot]
+        }
+    }
+
+    private func evaluate(rule index: Int) -> CELValue {
+        let rule = policy.rules[index]
+        tracer?.ruleStarted(index)
+        var result: CELValue
+        switch rule.body {
+        case .expr(let program):
+            result = run(program, ExpressionRef(rule: index, part: .expr))
+        case .table(let table):
+            result = evaluate(table, rule: index)
+        case .items(let items):
+            result = evaluate(items, rule: index)
+        }
+        if rule.needsRuntimeCheck, !result.isError, !result.conforms(to: rule.celType) {
+            result = .error(
+                CELError(.typeMismatch, "rule `\(rule.name)` gave \(result.celLiteral), not a value of type \(rule.type)"))
+        }
+        tracer?.ruleFinished(index, value: result)
+        return result
+    }
+
+    /// Evaluates one expression; with a tracer that wants them, its node events too.
+    @inline(__always)
+    private func run(_ program: CELProgram, _ ref: @autoclosure () -> ExpressionRef) -> CELValue {
+        guard let t = expressionTracer else { return program.evaluate(self) }
+        let r = ref()
+        t.expressionStarted(r)
+        let v = program.evaluate(self, tracer: t)
+        t.expressionFinished(r, value: v)
+        return v
+    }
+
+    /// One pass over the rows in order; the hit policy decides what a holding row does.
+    /// A row whose condition is undetermined makes the table undetermined.
+    private func evaluate(_ table: CompiledTable, rule index: Int) -> CELValue {
+        let rule = policy.rules[index]
+        var matched: Int?
+        var collected: [CELValue] = []
+        rows: for (i, row) in table.rows.enumerated() {
+            var holds = true
+            if let when = row.when {
+                switch condition(run(when, ExpressionRef(rule: index, part: .when(i))), what: "row \(i + 1) of `\(rule.name)`") {
+                case .failure(let e): return .error(e)
+                case .success(let b): holds = b
+                }
+            }
+            tracer?.rowTried(rule: index, row: i, matched: holds)
+            guard holds else { continue }
+            switch table.hit {
+            case .first:
+                matched = i
+                break rows
+            case .unique:
+                if let first = matched {
+                    return .error(
+                        CELError(
+                            .other,
+                            "rows \(first + 1) and \(i + 1) of `\(rule.name)` both match, but its hit policy is `unique`"))
+                }
+                matched = i
+            case .collect:
+                tracer?.rowSelected(rule: index, row: i)
+                let v = run(row.then, ExpressionRef(rule: index, part: .then(i)))
+                if case .error = v { return v }
+                collected.append(v)
+            }
+        }
+        if table.hit == .collect { return .list(collected) }
+        if let m = matched {
+            tracer?.rowSelected(rule: index, row: m)
+            return run(table.rows[m].then, ExpressionRef(rule: index, part: .then(m)))
+        }
+        if let d = table.defaultRow {
+            tracer?.rowTried(rule: index, row: -1, matched: true)
+            tracer?.rowSelected(rule: index, row: -1)
+            return run(d.then, ExpressionRef(rule: index, part: .then(-1)))
+        }
+        return .error(CELError(.other, "no row of `\(rule.name)` applies to this ticket"))
+    }
+
+    private func evaluate(_ items: [CompiledItem], rule index: Int) -> CELValue {
+        var out: [CELValue] = []
+        for (i, item) in items.enumerated() {
+            switch condition(run(item.when, ExpressionRef(rule: index, part: .item(i))), what: "item `\(item.id)`") {
+            case .failure(let e): return .error(e)
+            case .success(let held):
+                tracer?.itemTried(rule: index, item: i, held: held)
+                if held { out.append(item.value) }
+            }
+        }
+        return .list(out)
+    }
+
+    private func condition(_ value: CELValue, what: @autoclosure () -> String) -> Result<Bool, CELError> {
+        switch value {
+        case .bool(let b): return .success(b)
+        case .error(let e): return .failure(e)
+        case let other:
+            return .failure(CELError(.typeMismatch, "the condition of \(what()) gave \(other.celLiteral), not a bool"))
+        }
+    }
+}

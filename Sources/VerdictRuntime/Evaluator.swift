@@ -1,0 +1,192 @@
+import CEL
+import VerdictJSON
+
+/// Every concrete policy of a folder, compiled, and the router that picks one per ticket.
+public final class CompiledPolicySet: Sendable {
+    /// Sorted by name.
+    public let policies: [CompiledPolicy]
+    public let router: Router
+
+    public init(policies: [CompiledPolicy]) {
+        self.policies = policies
+        self.router = Router(selectors: policies.map(\.selectors))
+    }
+
+    /// The policy with this name, if it answers tickets.
+    public func policy(named name: String) -> CompiledPolicy? {
+        policies.first { $0.name == name }
+    }
+
+    public func index(named name: String) -> Int? {
+        policies.firstIndex { $0.name == name }
+    }
+
+    /// All decision names across policies, sorted.
+    public var decisionNames: [String] {
+        Array(Set(policies.flatMap(\.decisionNames))).sorted()
+    }
+
+    /// The same set with traced expression plans (see `CompiledPolicy.traced()`).
+    public func traced() -> CompiledPolicySet {
+        CompiledPolicySet(policies: policies.map { $0.traced() })
+    }
+}
+
+/// Asking for a decision no policy has is a usage error.
+public struct UsageError: Error, Sendable {
+    public var message: String
+
+    public init(message: String) { self.message = message }
+}
+
+/// Which decisions to answer, per policy: all of a policy's decisions in
+/// declaration order, or the names asked for (`--ask`), in the order asked.
+public struct AskPlan: Sendable {
+    public struct Decision: Sendable, Hashable {
+        public var name: String
+        /// The rule answering it; nil when the policy lacks the decision.
+        public var rule: Int?
+        /// Why it is undetermined when the policy lacks it.
+        public var absentReason: String
+    }
+
+    /// Indexed like the set's policies.
+    public let decisions: [[Decision]]
+    /// The names asked for, without repeats; empty for "every decision".
+    public let asked: [String]
+
+    public init(policies: CompiledPolicySet, ask: [String] = []) throws(UsageError) {
+        let known = Set(policies.decisionNames)
+        var unique: [String] = []
+        for name in ask where !unique.contains(name) {
+            guard known.contains(name) else {
+                let hint = Suggest.closest(to: name, in: known.sorted()).map { " (did you mean `\($0)`?)" } ?? ""
+                throw UsageError(
+                    message:
+                        "unknown decision `\(name)`\(hint); decisions: \(policies.decisionNames.joined(separator: ", "))")
+            }
+            unique.append(name)
+        }
+        self.asked = unique
+        self.decisions = policies.policies.map { p in
+            (unique.isEmpty ? p.decisionNames : unique).map { name in
+                let rule = p.decisionByName[name]
+                return Decision(
+                    name: name, rule: rule,
+                    absentReason: rule == nil ? "`\(name)` is not a decision of policy `\(p.name)`" : "")
+            }
+        }
+    }
+}
+
+/// A decision's answer for one ticket.
+public enum DecisionOutcome: Sendable, Equatable {
+    case value(CELValue)
+    /// Its inputs are missing or invalid, or the policy lacks it: the reason.
+    case undetermined(String)
+}
+
+/// The answer to one ticket, as a value: what a writer renders, a test
+/// compares and a diff replays. Reused from ticket to ticket (its arrays keep
+/// their capacity), so evaluating allocates nothing for it.
+public struct Evaluation: Sendable {
+    public enum Status: Sendable, Equatable {
+        /// Every asked decision has an outcome.
+        case answered
+        /// The line could not be evaluated at all (not JSON, not an object, no policy): `failure` says why.
+        case failed
+    }
+
+    public internal(set) var status: Status = .failed
+    /// The ticket's `id` as given (any JSON value), nil when it has none or the line is not an object.
+    public internal(set) var id: JSONValue?
+    /// Index of the answering policy in the set; meaningful when answered.
+    public internal(set) var policy: Int = -1
+    /// One per decision of `AskPlan.decisions[policy]`, in that order.
+    public internal(set) var outcomes: [DecisionOutcome] = []
+    public internal(set) var failure: String = ""
+
+    public init() {}
+}
+
+/// Evaluates tickets: parse, route, bind, answer the asked decisions. Holds
+/// one reusable activation per policy; one evaluator per thread.
+public final class Evaluator {
+    public let policies: CompiledPolicySet
+    public let plan: AskPlan
+    public let tracer: (any EvaluationTracer)?
+    private let activations: [TicketActivation]
+    private var routeScratch: [String?]
+
+    /// With a tracer that wants expression events, evaluation runs on traced
+    /// plans of the same policies (`CompiledPolicySet.traced()`).
+    public init(policies: CompiledPolicySet, plan: AskPlan, tracer: (any EvaluationTracer)? = nil) {
+        self.policies = policies
+        self.plan = plan
+        self.tracer = tracer
+        let running = tracer?.tracesExpressions == true ? policies.traced() : policies
+        self.activations = running.policies.map { TicketActivation(policy: $0, tracer: tracer) }
+        self.routeScratch = policies.router.makeScratch()
+    }
+
+    /// Evaluates one line of JSON (without its line end).
+    public func evaluate(line: UnsafeRawBufferPointer, into e: inout Evaluation) {
+        switch JSONReader.parse(line) {
+        case .failure(let error):
+            fail(&e, id: nil, "invalid JSON at byte \(error.offset + 1): \(error.message)")
+        case .success(.object(let ticket)):
+            evaluate(ticket: ticket, into: &e)
+        case .success(let other):
+            fail(&e, id: nil, "a ticket must be a JSON object, not \(InputPlan.describe(other))")
+        }
+    }
+
+    /// Evaluates one ticket, a JSON object.
+    public func evaluate(ticket: JSONObject, into e: inout Evaluation) {
+        let id = ticket["id"]
+        switch policies.router.route(ticket, scratch: &routeScratch) {
+        case .failure(let f):
+            fail(&e, id: id, f.message)
+        case .success(let index):
+            e.status = .answered
+            e.id = id
+            e.policy = index
+            e.failure = ""
+            e.outcomes.removeAll(keepingCapacity: true)
+            tracer?.ticketStarted(policy: index)
+            let activation = activations[index]
+            activation.reset(ticket: ticket)
+            for d in plan.decisions[index] {
+                guard let rule = d.rule else {
+                    e.outcomes.append(.undetermined(d.absentReason))
+                    continue
+                }
+                switch activation.ruleValue(rule) {
+                case .error(let err): e.outcomes.append(.undetermined(err.message))
+                case let v: e.outcomes.append(.value(v))
+                }
+            }
+        }
+    }
+
+    /// The index of the policy that would answer this ticket, or why none would.
+    public func route(ticket: JSONObject) -> Result<Int, RouteFailure> {
+        policies.router.route(ticket, scratch: &routeScratch)
+    }
+
+    /// The activation of a policy, bound to a ticket: for evaluating an
+    /// expression as inside the policy (`verdict expr --policy`).
+    public func activation(policy index: Int, ticket: JSONObject) -> TicketActivation {
+        let a = activations[index]
+        a.reset(ticket: ticket)
+        return a
+    }
+
+    private func fail(_ e: inout Evaluation, id: JSONValue?, _ message: String) {
+        e.status = .failed
+        e.id = id
+        e.policy = -1
+        e.outcomes.removeAll(keepingCapacity: true)
+        e.failure = message
+    }
+}

@@ -1,0 +1,141 @@
+import CEL
+
+/// Receives what happens while a ticket is evaluated: one stream of events
+/// that `--explain` (`ExplainRecorder`), coverage and recording consumers read
+/// each in their own way. Without a tracer evaluation pays one branch per
+/// event site; expression-node events come only from traced plans
+/// (`CompiledPolicy.traced()`), so they cost nothing unless asked for.
+///
+/// Ids: `rule` indexes `CompiledPolicy.rules`; `row` indexes the table's rows
+/// (-1 is the `default` row); `item` indexes the rule's items; `slot` indexes
+/// the policy's slots; CEL node ids index `CELProgram.nodes` of the
+/// expression most recently started. All of them map back to the snapshot and
+/// its source map (file:line:column) by the rule's name.
+public protocol EvaluationTracer: CELTracer {
+    /// Whether this tracer wants expression-node events (and so traced plans).
+    /// Read once, when the evaluator is made.
+    var tracesExpressions: Bool { get }
+    /// A ticket goes to the policy at this index of the set.
+    func ticketStarted(policy: Int)
+    func ruleStarted(_ rule: Int)
+    /// The rule's value: a value, or an error (undetermined).
+    func ruleFinished(_ rule: Int, value: CELValue)
+    /// A slot was read while a rule was being evaluated (its value once known).
+    func slotRead(_ slot: Int, value: CELValue)
+    /// A table row's condition gave a bool; the `default` row (-1) is "tried" when reached.
+    func rowTried(rule: Int, row: Int, matched: Bool)
+    /// The row that decides the table (for `first` and `unique`; every matching row for `collect`).
+    func rowSelected(rule: Int, row: Int)
+    func itemTried(rule: Int, item: Int, held: Bool)
+    func expressionStarted(_ expression: ExpressionRef)
+    func expressionFinished(_ expression: ExpressionRef, value: CELValue)
+}
+
+extension EvaluationTracer {
+    public var tracesExpressions: Bool { false }
+    public func ticketStarted(policy: Int) {}
+    public func ruleStarted(_ rule: Int) {}
+    public func ruleFinished(_ rule: Int, value: CELValue) {}
+    public func slotRead(_ slot: Int, value: CELValue) {}
+    public func rowTried(rule: Int, row: Int, matched: Bool) {}
+    public func rowSelected(rule: Int, row: Int) {}
+    public func itemTried(rule: Int, item: Int, held: Bool) {}
+    public func expressionStarted(_ expression: ExpressionRef) {}
+    public func expressionFinished(_ expression: ExpressionRef, value: CELValue) {}
+    public func celNode(_ id: Int, value: CELValue) {}
+}
+
+/// Passes every event to several tracers (for example `--explain` and coverage at once).
+public final class TracerFanout: EvaluationTracer {
+    public let tracers: [any EvaluationTracer]
+    public let tracesExpressions: Bool
+
+    public init(_ tracers: [any EvaluationTracer]) {
+        self.tracers = tracers
+        self.tracesExpressions = tracers.contains { $0.tracesExpressions }
+    }
+
+    public func ticketStarted(policy: Int) { for t in tracers { t.ticketStarted(policy: policy) } }
+    public func ruleStarted(_ rule: Int) { for t in tracers { t.ruleStarted(rule) } }
+    public func ruleFinished(_ rule: Int, value: CELValue) { for t in tracers { t.ruleFinished(rule, value: value) } }
+    public func slotRead(_ slot: Int, value: CELValue) { for t in tracers { t.slotRead(slot, value: value) } }
+    public func rowTried(rule: Int, row: Int, matched: Bool) {
+        for t in tracers { t.rowTried(rule: rule, row: row, matched: matched) }
+    }
+    public func rowSelected(rule: Int, row: Int) { for t in tracers { t.rowSelected(rule: rule, row: row) } }
+    public func itemTried(rule: Int, item: Int, held: Bool) {
+        for t in tracers { t.itemTried(rule: rule, item: item, held: held) }
+    }
+    public func expressionStarted(_ e: ExpressionRef) { for t in tracers { t.expressionStarted(e) } }
+    public func expressionFinished(_ e: ExpressionRef, value: CELValue) {
+        for t in tracers { t.expressionFinished(e, value: value) }
+    }
+    public func celNode(_ id: Int, value: CELValue) { for t in tracers { t.celNode(id, value: value) } }
+}
+
+/// What `--explain` shows for one rule evaluated for a ticket.
+public struct RuleRecord: Sendable {
+    public var value: CELValue = .null
+    /// Slots the rule read, in first-read order, with their values.
+    public var reads: [(slot: Int, value: CELValue)] = []
+    /// The table row that decided (-1 for the default), for `first` and `unique`.
+    public var row: Int?
+    /// For a `collect` table, every row that held, in order.
+    public var rows: [Int] = []
+    /// The list items that held, in order.
+    public var items: [Int] = []
+}
+
+/// Records, per ticket, every rule evaluated with what it read and what
+/// decided it: the `--explain` consumer of the trace stream. Its buffers are
+/// reused from ticket to ticket.
+public final class ExplainRecorder: EvaluationTracer {
+    /// Indexed by rule of the current ticket's policy; meaningful for `evaluated` rules only.
+    public private(set) var records: [RuleRecord] = []
+    /// Rules in the order their evaluation finished (dependencies first).
+    public private(set) var evaluated: [Int] = []
+    private var stack: [Int] = []
+    private let ruleCounts: [Int]
+
+    /// `ruleCounts[p]` is the number of rules of policy `p` of the set.
+    public init(ruleCounts: [Int]) {
+        self.ruleCounts = ruleCounts
+    }
+
+    public func ticketStarted(policy: Int) {
+        let n = ruleCounts[policy]
+        if records.count < n { records += [RuleRecord](repeating: RuleRecord(), count: n - records.count) }
+        evaluated.removeAll(keepingCapacity: true)
+        stack.removeAll(keepingCapacity: true)
+    }
+
+    public func ruleStarted(_ rule: Int) {
+        records[rule].reads.removeAll(keepingCapacity: true)
+        records[rule].rows.removeAll(keepingCapacity: true)
+        records[rule].items.removeAll(keepingCapacity: true)
+        records[rule].row = nil
+        stack.append(rule)
+    }
+
+    public func ruleFinished(_ rule: Int, value: CELValue) {
+        records[rule].value = value
+        stack.removeLast()
+        evaluated.append(rule)
+    }
+
+    public func slotRead(_ slot: Int, value: CELValue) {
+        guard let frame = stack.last, !records[frame].reads.contains(where: { $0.slot == slot }) else { return }
+        records[frame].reads.append((slot, value))
+    }
+
+    public func rowTried(rule: Int, row: Int, matched: Bool) {}
+
+    public func rowSelected(rule: Int, row: Int) {
+        records[rule].row = row
+        records[rule].rows.append(row)
+    }
+
+    public func itemTried(rule: Int, item: Int, held: Bool) {
+        if held { records[rule].items.append(item) }
+    }
+}
