@@ -851,3 +851,58 @@ enum Printer {
         }
     }
 }
+
+// MARK: - The syntax tree, read-only, for analyses outside this module
+
+/// An expression's syntax tree as the parser built it, for tools that reason
+/// about expressions (semantic diff, witness search). Operators are calls
+/// with CEL's internal names: `_&&_`, `_||_`, `!_`, `-_`, `_?_:_`, `_==_`,
+/// `_<_`, `@in`, `_[_]`, `_+_`…; macros are calls too (`has`, and `all`,
+/// `exists`, `exists_one`, `map`, `filter` on a target). Offsets and lengths
+/// count Unicode scalars into the source and point at the node's principal
+/// token.
+public struct CELSyntaxTree: Sendable {
+    public indirect enum Kind: Sendable {
+        case literal(CELValue)
+        /// An unsigned literal (`1u`), which the checker rejects.
+        case unsignedLiteral(UInt64)
+        case identifier(String)
+        case select(CELSyntaxTree, field: String)
+        case call(target: CELSyntaxTree?, function: String, arguments: [CELSyntaxTree])
+        case list([CELSyntaxTree])
+        case map([(key: CELSyntaxTree, value: CELSyntaxTree)])
+    }
+
+    public let kind: Kind
+    public let offset: Int
+    public let length: Int
+
+    init(_ e: Expr) {
+        offset = e.offset
+        length = e.length
+        switch e.kind {
+        case .literal(let v): kind = .literal(v)
+        case .uintLiteral(let u): kind = .unsignedLiteral(u)
+        case .ident(let n): kind = .identifier(n)
+        case .select(let operand, let field): kind = .select(CELSyntaxTree(operand), field: field)
+        case .call(let target, let name, let args):
+            kind = .call(target: target.map(CELSyntaxTree.init), function: name, arguments: args.map(CELSyntaxTree.init))
+        case .list(let items): kind = .list(items.map(CELSyntaxTree.init))
+        case .map(let entries): kind = .map(entries.map { (CELSyntaxTree($0.0), CELSyntaxTree($0.1)) })
+        }
+    }
+
+    /// The dotted name this node spells (`unit.installed_on`, `params.x`), if it is one.
+    public var qualifiedName: String? {
+        switch kind {
+        case .identifier(let n): return n
+        case .select(let operand, let field): return operand.qualifiedName.map { $0 + "." + field }
+        default: return nil
+        }
+    }
+}
+
+extension CELProgram {
+    /// The expression's syntax tree.
+    public var syntax: CELSyntaxTree { CELSyntaxTree(ast) }
+}
