@@ -358,6 +358,10 @@ struct RegexParser {
     var classes: [RegexProgram.CharClass] = []
     /// Identical classes share one entry, so a pattern that repeats `\pL` stores it once.
     var classIndex: [[UInt32]: Int] = [:]
+    var posixClose: (from: Int, at: Int?)? = nil
+    /// Classes by their text and `(?i)`: a pattern repeating `\pL` or `[\p{Greek}x]` builds
+    /// and folds each once.
+    var classByText: [String: Int] = [:]
 
     init(_ s: [Unicode.Scalar]) { self.s = s }
 
@@ -621,7 +625,11 @@ struct RegexParser {
             }
         case "p", "P":
             i += 1
-            items.append(.cls(try foldedClass(try parseUnicodeClass(start: start))))
+            let (name, negated) = try parseUnicodeClassName(start: start)
+            let key = "\(flags.foldCase ? "i" : "-")\(text(start, i))"
+            let k = try classByText[key] ?? foldedClass(try unicodeClass(name, negated: negated, start: start))
+            classByText[key] = k
+            items.append(.cls(k))
         case "d", "D", "s", "S", "w", "W":
             i += 2
             items.append(.cls(try foldedClass(perlClass(e))))
@@ -780,8 +788,7 @@ struct RegexParser {
             first = false
             // `[:alpha:]`, `[:^alpha:]`; without a closing `:]` anywhere after it, `[` is a
             // literal, as in RE2.
-            if c == "[", peek(1) == ":", i + 2 < s.count,
-               let q = (i + 2..<s.count - 1).first(where: { s[$0] == ":" && s[$0 + 1] == "]" }) {
+            if c == "[", peek(1) == ":", i + 2 < s.count, let q = nextPosixClose(from: i + 2) {
                 var name = text(i + 2, q)
                 let neg = name.hasPrefix("^")
                 if neg { name.removeFirst() }
@@ -821,10 +828,24 @@ struct RegexParser {
         }
         guard peek() == "]" else { throw fail("missing closing ] in `\(text(start, s.count))`") }
         i += 1
+        let key = "\(flags.foldCase ? "i" : "-")\(text(start, i))"
+        if let k = classByText[key] { return .cls(k) }
         var r = ScalarSet.normalize(set)
         if flags.foldCase { r = ScalarSet.foldClosure(r) }
         if negated { r = ScalarSet.complement(r) }
-        return .cls(try addClass(r))
+        let k = try addClass(r)
+        classByText[key] = k
+        return .cls(k)
+    }
+
+    /// Where the first `:]` at or after `from` is. The last answer is kept and reused while
+    /// it still lies ahead, so that a pattern full of `[[:` without a `:]` is read in linear
+    /// time rather than searched to its end at each one.
+    mutating func nextPosixClose(from: Int) -> Int? {
+        if let known = posixClose, known.from <= from, known.at.map({ $0 >= from }) ?? true { return known.at }
+        let at = (from..<max(from, s.count - 1)).first { s[$0] == ":" && s[$0 + 1] == "]" }
+        posixClose = (from, at)
+        return at
     }
 
     /// One scalar in a class, escaped or not.
