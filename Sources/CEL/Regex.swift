@@ -19,8 +19,8 @@
 // Matching is a Pike VM (Thompson NFA simulation): time is linear in the input times the
 // program size, so there is no catastrophic backtracking. `matches` searches anywhere in
 // the string (RE2 partial match), as CEL specifies. RE2 reads UTF-8 bytes where this engine
-// reads scalars; answers differ only for `\C`, "any byte" in RE2 and any one scalar here,
-// and for an empty match of `\B` inside a character's encoding, which RE2 can find. Limits
+// reads scalars; answers differ only for `\C`, "any byte" in RE2 and any one scalar here
+// (RE2's empty `\B` match inside a character's encoding is reproduced, see `run`). Limits
 // are this engine's own: 20,000 instructions, where a class of any size is one, so some
 // patterns RE2 finds too large (`\pL{1000}`) are accepted and some it accepts (a pattern of
 // 21 `a{1000}`) are not; groups nest 100 deep where RE2 allows 1000.
@@ -117,8 +117,9 @@ struct RegexProgram: Sendable {
 
     /// The Pike VM. Thread lists live in one temporary (stack) allocation; the text is
     /// streamed scalar by scalar. `steps` counts instruction visits: per input position each
-    /// instruction is followed at most once and each consuming one tested at most once, so
-    /// steps <= 2 × program size × (scalars + 1), which the tests check.
+    /// instruction is followed at most once and each consuming one tested at most once (the
+    /// one extra closure for RE2's mid-character positions fits in the last position, which
+    /// consumes nothing), so steps <= 2 × program size × (scalars + 1), which the tests check.
     func run(_ s: String) -> (matched: Bool, steps: Int) {
         let n = insts.count
         var steps = 0
@@ -180,11 +181,22 @@ struct RegexProgram: Sendable {
             var prev: UInt32? = nil
             var cur: UInt32? = it.next()?.value
             var gen = 0
+            var sawMultiByte = false
             while true {
                 // Unanchored search: a new thread starts at every position.
                 if addThread(clist, &ccount, 0, gen, prev, cur) { return true }
                 guard let c = cur else { return false }
                 let next = it.next()?.value
+                if c >= 0x80, !sawMultiByte {
+                    // RE2 searches UTF-8 bytes and may start a match inside a character's
+                    // encoding, where both neighbours are non-word bytes: there only `\B` holds,
+                    // so a pattern that can match the empty string through `\B` alone matches
+                    // any text with a non-ASCII character (RE2 finds `\B` in "1ΩK"). Nothing
+                    // consumes from there, so one check, with its own mark, does.
+                    sawMultiByte = true
+                    ncount = 0
+                    if addThread(nlist, &ncount, 0, -2, 0x80, 0x80) { return true }
+                }
                 gen += 1
                 ncount = 0
                 steps += ccount
