@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Generates Sources/CEL/RegexUnicodeTables.swift from RE2's own Unicode tables.
+
+CEL's `matches` follows RE2's dialect, so `\\p{...}` classes and `(?i)` case
+folding must give RE2's answers. Rather than ask the Swift runtime (whose
+Unicode version varies by toolchain and platform), we copy the data RE2
+compiles in:
+
+  re2/unicode_groups.cc    general categories and scripts, as code point ranges
+  re2/unicode_casefold.cc  simple case folding orbits (CaseFolding.txt C + S)
+  re2/unicode.py           names the Unicode Character Database version used
+
+Usage:
+  python3 scripts/gen-regex-unicode-tables.py RE2_DIR [--revision REV] \\
+      > Sources/CEL/RegexUnicodeTables.swift
+
+RE2_DIR is a checkout of https://github.com/google/re2 (BSD 3-Clause licence);
+REV is the commit it was read at, recorded in the output's header. The script
+only reads data files; it builds nothing.
+"""
+
+import argparse
+import os
+import re
+import sys
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def parse_groups(text):
+    """Returns {name: [(lo, hi), ...]} for every group listed in unicode_groups[]."""
+    arrays = {}
+    for m in re.finditer(r"static const URange(?:16|32) (\w+)\[\] = \{(.*?)\};", text, re.S):
+        pairs = [(int(a), int(b)) for a, b in re.findall(r"\{ (\d+), (\d+) \}", m.group(2))]
+        arrays[m.group(1)] = pairs
+    table = re.search(r"const UGroup unicode_groups\[\] = \{(.*?)\};", text, re.S)
+    if table is None:
+        sys.exit("unicode_groups[] not found")
+    groups = {}
+    for m in re.finditer(r'\{ "(\w+)", \+1, (\w+), (\d+), (\w+), (\d+) \}', table.group(1)):
+        name, r16, n16, r32, n32 = m.groups()
+        ranges = []
+        for arr, n in ((r16, int(n16)), (r32, int(n32))):
+            if n:
+                if len(arrays[arr]) != n:
+                    sys.exit("%s: expected %d ranges, found %d" % (arr, n, len(arrays[arr])))
+                ranges += arrays[arr]
+        groups[name] = ranges
+    count = re.search(r"const int num_unicode_groups = (\d+);", text)
+    if count is None or int(count.group(1)) != len(groups):
+        sys.exit("group count mismatch: parsed %d" % len(groups))
+    return groups
+
+
+def parse_casefold(text):
+    """Returns {c: next(c)} from unicode_casefold[] (not unicode_tolower[])."""
+    table = re.search(r"const CaseFold unicode_casefold\[\] = \{(.*?)\};", text, re.S)
+    if table is None:
+        sys.exit("unicode_casefold[] not found")
+    nxt = {}
+    for lo, hi, delta in re.findall(r"\{ (\d+), (\d+), (-?\d+|\w+) \}", table.group(1)):
+        lo, hi = int(lo), int(hi)
+        for c in range(lo, hi + 1):
+            # The delta column is either a plain offset or one of RE2's
+            # pairing markers: EvenOdd pairs 2k with 2k+1, OddEven pairs
+            # 2k+1 with 2k+2, and the Skip forms apply to every other point.
+            if delta in ("EvenOddSkip", "OddEvenSkip") and (c - lo) % 2:
+                continue
+            if delta.startswith("EvenOdd"):
+                d = c + 1 if c % 2 == 0 else c - 1
+            elif delta.startswith("OddEven"):
+                d = c + 1 if c % 2 == 1 else c - 1
+            else:
+                d = c + int(delta)
+            if d != c:
+                nxt[c] = d
+    # Every entry must lie on a cycle: following next() from c returns to c.
+    for c in nxt:
+        seen, x = 0, nxt[c]
+        while x != c:
+            seen += 1
+            if seen > 10 or x not in nxt:
+                sys.exit("case folding orbit of U+%04X does not close" % c)
+            x = nxt[x]
+    return nxt
+
+
+def unicode_version(text):
+    m = re.search(r'_UNICODE_DIR = "[^"]*/(\d+\.\d+\.\d+)/ucd"', text)
+    if m is None:
+        sys.exit("Unicode version not found in unicode.py")
+    return m.group(1)
+
+
+def rows(values, per_line=8, indent="        "):
+    out = []
+    for i in range(0, len(values), per_line):
+        out.append(indent + ", ".join(values[i:i + per_line]) + ",")
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("re2_dir")
+    ap.add_argument("--revision", default="(unrecorded revision)")
+    args = ap.parse_args()
+    src = os.path.join(args.re2_dir, "re2")
+    groups = parse_groups(read(os.path.join(src, "unicode_groups.cc")))
+    folds = parse_casefold(read(os.path.join(src, "unicode_casefold.cc")))
+    version = unicode_version(read(os.path.join(src, "unicode.py")))
+
+    names = sorted(groups)
+    bounds = [0]
+    flat = []
+    for name in names:
+        ranges = groups[name]
+        for (lo, hi), nxt in zip(ranges, ranges[1:] + [(None, None)]):
+            if lo > hi or (nxt[0] is not None and nxt[0] <= hi + 1):
+                sys.exit("%s: ranges are not sorted and disjoint" % name)
+        for lo, hi in ranges:
+            flat += ["0x%X" % lo, "0x%X" % hi]
+        bounds.append(len(flat))
+    fold_flat = []
+    for c in sorted(folds):
+        fold_flat += ["0x%X" % c, "0x%X" % folds[c]]
+
+    print("""// GENERATED by scripts/gen-regex-unicode-tables.py; DO NOT EDIT.
+//
+// Source: the google/re2 repository on GitHub at commit
+// %(rev)s: re2/unicode_groups.cc and
+// re2/unicode_casefold.cc, which RE2 generates from the Unicode Character Database
+// %(version)s (UnicodeData.txt, Scripts.txt, CaseFolding.txt). RE2 is Copyright The RE2
+// Authors, under the BSD 3-Clause licence; the Unicode data is under the Unicode License v3.
+// Using RE2's tables rather than `Unicode.Scalar.Properties` makes `\\p{…}` and `(?i)` give
+// RE2's answers whatever Unicode version the Swift runtime carries.
+
+enum RegexUnicodeTables {
+    /// The Unicode version of every table below.
+    static let unicodeVersion = "%(version)s"
+
+    /// RE2's group names, sorted: general categories (`C`, `Cc`, …, `Zs`; RE2 has no `Cn`,
+    /// `LC` or `L&`) and scripts (`Adlam`, …, `Han`, …, `Zanabazar_Square`).
+    static let groupNames: [String] = [
+%(names)s
+    ]
+
+    /// Group `k`'s ranges are `groupRanges[groupBounds[k] ..< groupBounds[k + 1]]`.
+    static let groupBounds: [Int] = [
+%(bounds)s
+    ]
+
+    /// Inclusive `lo, hi` pairs, sorted and disjoint within each group.
+    static let groupRanges: [UInt32] = [
+%(ranges)s
+    ]
+
+    /// Simple case folding as `c, next` pairs sorted by `c`: following `next` from `c` visits
+    /// every scalar that folds together with `c` and comes back to `c` (`K → k → K (U+212A) → K`).
+    static let foldNext: [UInt32] = [
+%(folds)s
+    ]
+}""" % {
+        "rev": args.revision,
+        "version": version,
+        "names": rows(['"%s"' % n for n in names], per_line=6),
+        "bounds": rows([str(b) for b in bounds], per_line=12),
+        "ranges": rows(flat),
+        "folds": rows(fold_flat),
+    })
+    print("// %d groups, %d ranges, %d folding scalars" % (len(names), len(flat) // 2, len(folds)),
+          file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
