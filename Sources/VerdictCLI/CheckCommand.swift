@@ -16,7 +16,8 @@ struct CheckCommand: ParsableCommand {
         let set = try PolicyLoading.load(policies, toStdout: true, failure: .failure)
         var text = ""
         for p in set.policies {
-            text += "\(p.name): \(p.decisionNames.count) decisions, \(p.digest)\n"
+            let from = p.dating?.from.map { " (from \($0))" } ?? ""
+            text += "\(p.identity.description)\(from): \(p.decisionNames.count) decisions, \(p.digest)\n"
         }
         text += "ok: \(set.policies.count) polic\(set.policies.count == 1 ? "y" : "ies") checked\n"
         guard Output.stdout(text) else { throw ExitStatus.failure.code }

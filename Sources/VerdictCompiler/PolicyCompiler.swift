@@ -55,6 +55,9 @@ struct PolicyCompiler {
 
     mutating func compile() -> CompiledUnit? {
         sourceMap.positions[.policy] = policy.nameAt
+        if let at = policy.versionAt { sourceMap.positions[.version] = at }
+        if let at = policy.effectiveFromAt { sourceMap.positions[.effectiveFrom] = at }
+        if let at = policy.datedByAt { sourceMap.positions[.datedBy] = at }
         if let at = policy.appliesToAt { sourceMap.positions[.appliesTo] = at }
         for c in policy.catalogs { catalogs[c.name] = c }
         let catalogSnapshots = checkCatalogs()
@@ -70,11 +73,14 @@ struct PolicyCompiler {
             }
         }
         let selectorSnapshots = checkSelectors()
+        let dating = checkDating()
         guard log.isEmpty, rules.count == policy.rules.count else { return nil }
         guard let graph = ruleGraph(rules) else { return nil }
         let snapshot = PolicySnapshot(
-            name: policy.name, title: policy.title, appliesTo: selectorSnapshots, inputs: planned.map(\.snapshot),
-            parameters: parameterSnapshots, rules: ruleSnapshots, catalogs: catalogSnapshots)
+            name: policy.name, version: policy.version, effectiveFrom: policy.effectiveFrom,
+            datedBy: dating?.input, title: policy.title, appliesTo: selectorSnapshots,
+            inputs: planned.map(\.snapshot), parameters: parameterSnapshots, rules: ruleSnapshots,
+            catalogs: catalogSnapshots)
         // What selects this policy, with its own default for each key (`product: equipment`).
         let selectors = (policy.appliesTo ?? []).map { s -> PolicySelector in
             var fallback: String?
@@ -84,8 +90,9 @@ struct PolicyCompiler {
             return PolicySelector(key: s.key, values: s.values, defaultValue: fallback)
         }
         let compiled = CompiledPolicy(
-            identity: PolicyIdentity(name: policy.name, digest: PolicyDigest.digest(of: snapshot)),
-            selectors: selectors, slotNames: slotNames, slotKinds: slotKinds, initialValues: initialValues,
+            identity: PolicyIdentity(
+                name: policy.name, version: policy.version, digest: PolicyDigest.digest(of: snapshot)),
+            selectors: selectors, dating: dating, slotNames: slotNames, slotKinds: slotKinds, initialValues: initialValues,
             inputs: InputPlan(roots: planned.map(\.node)), rules: rules, graph: graph, environment: env)
         return CompiledUnit(compiled: compiled, snapshot: snapshot, sourceMap: sourceMap)
     }
@@ -543,6 +550,38 @@ struct PolicyCompiler {
             }
         }
         return selectors.map { SelectorSnapshot(key: $0.key, values: $0.values) }
+    }
+
+    /// For a dated policy (`effective_from` or `dated_by`), the input whose
+    /// date chooses the version: `dated_by`, or `opened_at` by default; it
+    /// must be a date or timestamp input.
+    private mutating func checkDating() -> Dating? {
+        guard policy.effectiveFrom != nil || policy.datedBy != nil, !policy.abstract else { return nil }
+        let path = policy.datedBy ?? "opened_at"
+        let at = policy.datedByAt ?? policy.effectiveFromAt ?? policy.nameAt
+        guard let field = policy.inputs.input(at: path) else {
+            if policy.datedBy == nil {
+                error(
+                    .datedBy, at,
+                    "policy `\(policy.name)` takes effect on a date but declares no `opened_at` input: name the date input that chooses the version with `dated_by`")
+            } else {
+                error(
+                    .datedBy, at, "`dated_by` names unknown input `\(path)`",
+                    help: Suggest.help(for: path, in: Self.leafPaths(policy.inputs)))
+            }
+            return nil
+        }
+        switch field.type {
+        case .date: return Dating(input: path, inputIsTimestamp: false, from: policy.effectiveFrom)
+        case .timestamp: return Dating(input: path, inputIsTimestamp: true, from: policy.effectiveFrom)
+        default:
+            error(.datedBy, at, "`dated_by` must name a date or timestamp input; `\(path)` is \(field.type.name)")
+            return nil
+        }
+    }
+
+    static func leafPaths(_ fields: [InputDecl]) -> [String] {
+        fields.flatMap { f in f.fields.map(leafPaths) ?? [f.path] }
     }
 
     // MARK: - The rule graph

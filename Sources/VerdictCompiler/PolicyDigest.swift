@@ -62,6 +62,9 @@ public enum PolicyDigest {
                 ) { a, _ in a }),
         ]
         if let t = s.title { policy["title"] = label(t) }
+        if let v = s.version { policy["version"] = .string(v) }
+        if let d = s.effectiveFrom { policy["effective_from"] = .string(d.description) }
+        if let d = s.datedBy { policy["dated_by"] = .string(d) }
         return .object(policy)
     }
 

@@ -14,9 +14,12 @@ public final class PolicySet: Sendable {
     public let sources: [String: [UInt8]]
 
     init(units: [CompiledUnit], sources: [String: [UInt8]]) {
-        self.compiled = CompiledPolicySet(policies: units.map(\.compiled))
-        self.snapshots = units.map(\.snapshot)
-        self.sourceMaps = units.map(\.sourceMap)
+        let compiled = CompiledPolicySet(policies: units.map(\.compiled))
+        // The set sorts its policies (by name, then by the day a version takes effect): follow its order.
+        let order = compiled.policies.map { p in units.firstIndex { $0.compiled === p } ?? 0 }
+        self.compiled = compiled
+        self.snapshots = order.map { units[$0].snapshot }
+        self.sourceMaps = order.map { units[$0].sourceMap }
         self.sources = sources
     }
 
@@ -81,13 +84,9 @@ public final class PolicySet: Sendable {
         }
         let resolved = Resolver.resolve(documents, unreadable: unreadable, log: &log)
         var units: [CompiledUnit] = []
-        var unitFiles: [String: SourceRef] = [:]
         for policy in resolved where !policy.abstract {
             var compiler = PolicyCompiler(policy: policy)
-            if let unit = compiler.compile() {
-                units.append(unit)
-                unitFiles[policy.name] = policy.appliesToAt ?? policy.nameAt
-            }
+            if let unit = compiler.compile() { units.append(unit) }
             log.append(contentsOf: compiler.log.diagnostics)
         }
         // An abstract policy no concrete one extends is still checked, so its mistakes surface.
@@ -103,13 +102,29 @@ public final class PolicySet: Sendable {
                     .allAbstract, file: first.path, line: 1, column: 1,
                     message: "every policy is abstract: at least one needs `applies_to` to answer tickets"))
         }
-        units.sort { $0.compiled.name < $1.compiled.name }
+        let set = PolicySet(units: units, sources: sources)
+        // The versions of one policy are chosen by one date.
+        var datedBy: [String: (input: String, unit: Int)] = [:]
+        for (i, p) in set.policies.enumerated() {
+            guard let d = p.dating else { continue }
+            if let first = datedBy[p.name], first.input != d.input {
+                let map = set.sourceMaps[i]
+                if let at = map[.datedBy] ?? map[.effectiveFrom] ?? map[.policy] {
+                    log.error(
+                        .datedBy, at,
+                        "the versions of policy `\(p.name)` are chosen by different dates: `\(first.input)` and `\(d.input)`",
+                        help: "give every version the same `dated_by`")
+                }
+            } else if datedBy[p.name] == nil {
+                datedBy[p.name] = (d.input, i)
+            }
+        }
         // Two policies must never answer the same ticket.
-        let router = Router(selectors: units.map(\.compiled.selectors))
-        for o in router.overlaps() {
-            let a = units[o.first].compiled.name
-            let b = units[o.second].compiled.name
-            guard let at = unitFiles[b] else { continue }
+        for o in set.compiled.router.overlaps() {
+            let a = set.policies[o.first].identity.description
+            let b = set.policies[o.second].identity.description
+            let map = set.sourceMaps[o.second]
+            guard let at = map[.appliesTo] ?? map[.policy] else { continue }
             log.error(
                 .overlappingPolicies, at,
                 "policies `\(a)` and `\(b)` both apply to tickets with \(o.example.joined(separator: " and ")); make their `applies_to` disjoint")
@@ -117,6 +132,6 @@ public final class PolicySet: Sendable {
         // The same mistake in a shared base is reported once, not once per market.
         let unique = Array(Set(log.diagnostics)).sorted()
         guard unique.isEmpty else { throw PolicyLoadError(diagnostics: unique, sources: sources) }
-        return PolicySet(units: units, sources: sources)
+        return set
     }
 }

@@ -7,6 +7,13 @@ struct ResolvedPolicy: Sendable {
     var name: String
     var file: String
     var nameAt: SourceRef
+    var version: String?
+    var versionAt: SourceRef?
+    var effectiveFrom: CELDate?
+    var effectiveFromAt: SourceRef?
+    /// Inherited: the last declaration down the chain.
+    var datedBy: String?
+    var datedByAt: SourceRef?
     var abstract: Bool
     /// Names from the root base down to this policy.
     var chain: [String]
@@ -27,17 +34,16 @@ enum Resolver {
     static func resolve(
         _ documents: [PolicyDocument], unreadable: [String] = [], log: inout DiagnosticLog
     ) -> [ResolvedPolicy] {
-        var byName: [String: PolicyDocument] = [:]
-        var ordered: [PolicyDocument] = []
+        // Several documents may name one policy: its versions, each with its own `effective_from`.
+        var byName: [String: [PolicyDocument]] = [:]
+        var names: [String] = []
         for d in documents {
-            if let first = byName[d.name] {
-                log.error(
-                    .duplicatePolicy, d.nameAt,
-                    "policy `\(d.name)` is defined twice (first in \(first.path):\(first.nameAt.line))")
-                continue
-            }
-            byName[d.name] = d
-            ordered.append(d)
+            if byName[d.name] == nil { names.append(d.name) }
+            byName[d.name, default: []].append(d)
+        }
+        var ordered: [PolicyDocument] = []
+        for name in names {
+            ordered += versions(of: name, byName[name] ?? [], log: &log)
         }
         var out: [ResolvedPolicy] = []
         for d in ordered {
@@ -47,13 +53,23 @@ enum Resolver {
             var broken = false
             while let parent = chain[chain.count - 1].extends {
                 let child = chain[chain.count - 1]
-                guard let p = byName[parent] else {
+                guard let candidates = byName[parent], let p = candidates.first else {
                     // When some file failed to load, the base may be in it: its own
                     // errors are reported, and repeating them per child is noise.
                     if let at = child.extendsAt, child.name == d.name, unreadable.isEmpty {
                         log.error(
                             .unknownBase, at, "`\(child.name)` extends unknown policy `\(parent)`",
                             help: Suggest.help(for: parent, in: byName.keys.sorted()))
+                    }
+                    broken = true
+                    break
+                }
+                if candidates.count > 1 {
+                    if let at = child.extendsAt, child.name == d.name {
+                        log.error(
+                            .versionedBase, at,
+                            "`\(child.name)` extends `\(parent)`, which has \(candidates.count) versions; a base must have one",
+                            help: "extend a base they share, or merge the versions into one file")
                     }
                     broken = true
                     break
@@ -75,14 +91,67 @@ enum Resolver {
         return out
     }
 
+    /// The documents of one policy name that can stand side by side: one, or
+    /// versions that each name themselves and take effect on different days
+    /// (at most one from the beginning of time). Reports the rest.
+    static func versions(of name: String, _ docs: [PolicyDocument], log: inout DiagnosticLog) -> [PolicyDocument] {
+        guard docs.count > 1 else { return docs }
+        var kept: [PolicyDocument] = []
+        var undated: PolicyDocument?
+        var byDate: [CELDate: PolicyDocument] = [:]
+        var byVersion: [String: PolicyDocument] = [:]
+        for d in docs {
+            guard let from = d.effectiveFrom else {
+                if let first = undated {
+                    log.error(
+                        .duplicatePolicy, d.nameAt,
+                        "policy `\(d.name)` is defined twice (first in \(first.path):\(first.nameAt.line))",
+                        help: "versions of one policy each need `effective_from` (and `version`)")
+                    continue
+                }
+                undated = d
+                kept.append(d)
+                continue
+            }
+            if let first = byDate[from] {
+                log.error(
+                    .ambiguousVersions, d.effectiveFromAt ?? d.nameAt,
+                    "two versions of policy `\(d.name)` take effect on \(from) (the other in \(first.path):\(first.nameAt.line))")
+                continue
+            }
+            byDate[from] = d
+            kept.append(d)
+        }
+        for d in kept {
+            guard let v = d.version else {
+                log.error(
+                    .ambiguousVersions, d.nameAt,
+                    "policy `\(d.name)` has \(kept.count) versions: each needs `version` to name it in answers")
+                continue
+            }
+            if let first = byVersion[v] {
+                log.error(
+                    .ambiguousVersions, d.versionAt ?? d.nameAt,
+                    "two versions of policy `\(d.name)` are named `\(v)` (the other in \(first.path):\(first.nameAt.line))")
+            }
+            byVersion[v] = d
+        }
+        return kept
+    }
+
     /// Merges a chain given root first.
     static func merge(_ chain: [PolicyDocument], log: inout DiagnosticLog) -> ResolvedPolicy {
         let leaf = chain[chain.count - 1]
         var r = ResolvedPolicy(
-            name: leaf.name, file: leaf.path, nameAt: leaf.nameAt, abstract: leaf.abstract, chain: chain.map(\.name),
-            appliesTo: leaf.appliesTo, appliesToAt: leaf.appliesToAt, title: leaf.title, inputs: [], parameters: [],
-            rules: [], catalogs: [])
+            name: leaf.name, file: leaf.path, nameAt: leaf.nameAt, version: leaf.version, versionAt: leaf.versionAt,
+            effectiveFrom: leaf.effectiveFrom, effectiveFromAt: leaf.effectiveFromAt, datedBy: nil, datedByAt: nil,
+            abstract: leaf.abstract, chain: chain.map(\.name), appliesTo: leaf.appliesTo, appliesToAt: leaf.appliesToAt,
+            title: leaf.title, inputs: [], parameters: [], rules: [], catalogs: [])
         for d in chain {
+            if let by = d.datedBy {
+                r.datedBy = by
+                r.datedByAt = d.datedByAt
+            }
             for input in d.inputs {
                 if let prior = r.inputs.first(where: { $0.name == input.name }) {
                     log.error(

@@ -5,7 +5,8 @@ import VerdictYAML
 /// The keys of each part of the policy format (docs/policy-format.md).
 public enum FormatKeys {
     public static let file = [
-        "verdict", "policy", "extends", "abstract", "applies_to", "title", "inputs", "parameters", "rules", "catalogs",
+        "verdict", "policy", "version", "effective_from", "dated_by", "extends", "abstract", "applies_to", "title",
+        "inputs", "parameters", "rules", "catalogs",
     ]
     public static let input = ["type", "values", "optional", "default", "min", "max", "label", "fields", "of"]
     public static let parameter = ["type", "of", "value", "min", "max", "clause", "label"]
@@ -215,6 +216,22 @@ struct PolicyDecoder {
         }
         guard let namePair = f["policy"], let name = name(namePair.value, "`policy`") else { return nil }
         var doc = PolicyDocument(path: file, name: name, nameAt: ref(namePair.value))
+        if let p = f["version"], let v = string(p.value, "`version`") {
+            doc.version = v
+            doc.versionAt = ref(p.value)
+        }
+        if let p = f["effective_from"], let text = string(p.value, "`effective_from`") {
+            if let d = CELDate.parse(text) {
+                doc.effectiveFrom = d
+                doc.effectiveFromAt = ref(p.value)
+            } else {
+                error(.invalidValue, p.value, "`effective_from` must be a date such as 2026-07-01, not `\(text)`")
+            }
+        }
+        if let p = f["dated_by"], let path = string(p.value, "`dated_by`") {
+            doc.datedBy = path
+            doc.datedByAt = ref(p.value)
+        }
         if let p = f["extends"] {
             doc.extends = self.name(p.value, "`extends`")
             doc.extendsAt = ref(p.value)

@@ -52,6 +52,9 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
     public static let selectorUnknownInput = DiagnosticCode("E0309", "selector-unknown-input")
     public static let selectorType = DiagnosticCode("E0310", "selector-type")
     public static let selectorValue = DiagnosticCode("E0311", "selector-value")
+    public static let ambiguousVersions = DiagnosticCode("E0312", "ambiguous-versions")
+    public static let versionedBase = DiagnosticCode("E0313", "versioned-base")
+    public static let datedBy = DiagnosticCode("E0314", "dated-by")
 
     // E04xx: declarations (inputs, parameters, rules, catalogues).
     public static let missingType = DiagnosticCode("E0401", "missing-type")
@@ -104,6 +107,7 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
         conflictingKeys, unsupportedFormat,
         duplicatePolicy, unknownBase, extendsCycle, duplicateInput, allAbstract, missingAppliesTo,
         abstractWithAppliesTo, overlappingPolicies, selectorUnknownInput, selectorType, selectorValue,
+        ambiguousVersions, versionedBase, datedBy,
         missingType, missingClause, missingLabel, missingValue, missingBody, typeMismatch, outOfRange, minAboveMax,
         notAnEnumValue, reservedName, nameClash, unknownCatalog, unknownCatalogEntry, duplicateItem, tableShape,
         itemsShape,

@@ -1,3 +1,5 @@
+import CEL
+
 // One policy file as written, before `extends` is resolved: what a decoder
 // (YAML today) produces and the compiler reads. Every part keeps where it was
 // written; values are still literals, expressions still text.
@@ -238,6 +240,15 @@ public struct PolicyDocument: Sendable {
     public var path: String
     public var name: String
     public var nameAt: SourceRef
+    /// Free text naming this version (`2026.2`); shown in every answer.
+    public var version: String?
+    public var versionAt: SourceRef?
+    /// The first day this version is in force; nil: from the beginning of time.
+    public var effectiveFrom: CELDate?
+    public var effectiveFromAt: SourceRef?
+    /// The input whose date chooses the version in force for a ticket (default `opened_at`).
+    public var datedBy: String?
+    public var datedByAt: SourceRef?
     public var extends: String?
     public var extendsAt: SourceRef?
     public var abstract: Bool
@@ -253,6 +264,12 @@ public struct PolicyDocument: Sendable {
         self.path = path
         self.name = name
         self.nameAt = nameAt
+        self.version = nil
+        self.versionAt = nil
+        self.effectiveFrom = nil
+        self.effectiveFromAt = nil
+        self.datedBy = nil
+        self.datedByAt = nil
         self.extends = nil
         self.extendsAt = nil
         self.abstract = false

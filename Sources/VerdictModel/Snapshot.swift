@@ -263,6 +263,12 @@ public struct SelectorSnapshot: Hashable, Sendable {
 
 public struct PolicySnapshot: Hashable, Sendable {
     public var name: String
+    /// The version's own name, as the file declares it.
+    public var version: String?
+    /// The first day this version is in force; nil: from the beginning of time.
+    public var effectiveFrom: CELDate?
+    /// The input whose date chooses the version (set when the policy is dated).
+    public var datedBy: String?
     public var title: Label?
     /// Empty for an abstract policy.
     public var appliesTo: [SelectorSnapshot]
@@ -273,10 +279,14 @@ public struct PolicySnapshot: Hashable, Sendable {
     public var catalogs: [CatalogSnapshot]
 
     public init(
-        name: String, title: Label?, appliesTo: [SelectorSnapshot], inputs: [InputSnapshot],
-        parameters: [ParameterSnapshot], rules: [RuleSnapshot], catalogs: [CatalogSnapshot]
+        name: String, version: String? = nil, effectiveFrom: CELDate? = nil, datedBy: String? = nil, title: Label?,
+        appliesTo: [SelectorSnapshot], inputs: [InputSnapshot], parameters: [ParameterSnapshot],
+        rules: [RuleSnapshot], catalogs: [CatalogSnapshot]
     ) {
         self.name = name
+        self.version = version
+        self.effectiveFrom = effectiveFrom
+        self.datedBy = datedBy
         self.title = title
         self.appliesTo = appliesTo
         self.inputs = inputs

@@ -3,6 +3,10 @@
 /// numbered from 0 in their table or list; row -1 is a table's `default`.
 public enum PolicyElement: Hashable, Sendable {
     case policy
+    case version
+    case effectiveFrom
+    case datedBy
+    case title
     case appliesTo
     case selector(String)
     case input(String)

@@ -12,7 +12,7 @@ import VerdictRuntime
 public final class AnswerWriter: Sendable {
     /// What is encoded once per policy.
     struct PolicyFragments: Sendable {
-        /// `,"policy":{"name":…,"digest":…}` as it ends every answer line.
+        /// `,"policy":{"name":…,"version":…,"digest":…}` as it ends every answer line.
         var policyJSON: [UInt8]
         /// `"name":` for each asked decision, in `AskPlan` order.
         var decisionKeys: [[UInt8]]
@@ -51,6 +51,10 @@ public final class AnswerWriter: Sendable {
             var p = JSONWriter(capacity: 128)
             p.raw(",\"policy\":{\"name\":")
             p.string(compiled.name)
+            if let v = compiled.identity.version {
+                p.raw(",\"version\":")
+                p.string(v)
+            }
             p.raw(",\"digest\":")
             p.string(compiled.digest)
             p.raw("}")

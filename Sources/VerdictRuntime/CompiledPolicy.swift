@@ -139,12 +139,34 @@ public struct ExpressionRef: Hashable, Sendable {
 /// Which policy made an answer: what every answer line names.
 public struct PolicyIdentity: Hashable, Sendable {
     public var name: String
+    /// The version's name as its file declares it; nil when it declares none.
+    public var version: String?
     /// `sha256:` of the canonical encoding of the policy's snapshot (docs/digest.md).
     public var digest: String
 
-    public init(name: String, digest: String) {
+    public init(name: String, version: String? = nil, digest: String) {
         self.name = name
+        self.version = version
         self.digest = digest
+    }
+
+    /// `export 2026.2`, or the name alone.
+    public var description: String { version.map { "\(name) \($0)" } ?? name }
+}
+
+/// When a dated version of a policy is in force: from `from` (nil: from the
+/// beginning of time) on the date of the ticket's `input` (a date, or a
+/// timestamp's date in its own offset). The end is the next version's start,
+/// set when the versions of a policy are put together.
+public struct Dating: Sendable, Hashable {
+    public var input: String
+    public var inputIsTimestamp: Bool
+    public var from: CELDate?
+
+    public init(input: String, inputIsTimestamp: Bool, from: CELDate?) {
+        self.input = input
+        self.inputIsTimestamp = inputIsTimestamp
+        self.from = from
     }
 }
 
@@ -193,6 +215,8 @@ public struct RuleGraph: Sendable {
 public final class CompiledPolicy: Sendable {
     public let identity: PolicyIdentity
     public let selectors: [PolicySelector]
+    /// Set for a policy with `effective_from` or `dated_by`: which tickets' dates it is in force for.
+    public let dating: Dating?
     public let slotNames: [String]
     public let slotKinds: [SlotKind]
     /// Parameter values at their slots; `.null` elsewhere.
@@ -211,12 +235,13 @@ public final class CompiledPolicy: Sendable {
     public let tracesExpressions: Bool
 
     public init(
-        identity: PolicyIdentity, selectors: [PolicySelector], slotNames: [String], slotKinds: [SlotKind],
-        initialValues: [CELValue], inputs: InputPlan, rules: [CompiledRule], graph: RuleGraph,
+        identity: PolicyIdentity, selectors: [PolicySelector], dating: Dating? = nil, slotNames: [String],
+        slotKinds: [SlotKind], initialValues: [CELValue], inputs: InputPlan, rules: [CompiledRule], graph: RuleGraph,
         environment: CELEnvironment, tracesExpressions: Bool = false
     ) {
         self.identity = identity
         self.selectors = selectors
+        self.dating = dating
         self.slotNames = slotNames
         self.slotKinds = slotKinds
         self.initialValues = initialValues
@@ -250,7 +275,7 @@ public final class CompiledPolicy: Sendable {
     public func traced() -> CompiledPolicy {
         if tracesExpressions { return self }
         return CompiledPolicy(
-            identity: identity, selectors: selectors, slotNames: slotNames, slotKinds: slotKinds,
+            identity: identity, selectors: selectors, dating: dating, slotNames: slotNames, slotKinds: slotKinds,
             initialValues: initialValues, inputs: inputs, rules: rules.map { $0.traced() }, graph: graph,
             environment: environment, tracesExpressions: true)
     }

@@ -3,22 +3,45 @@ import VerdictJSON
 
 /// Every concrete policy of a folder, compiled, and the router that picks one per ticket.
 public final class CompiledPolicySet: Sendable {
-    /// Sorted by name.
+    /// Sorted by name, and the versions of one name by the day they take effect.
     public let policies: [CompiledPolicy]
     public let router: Router
 
+    /// `policies` in any order: they are sorted here.
     public init(policies: [CompiledPolicy]) {
-        self.policies = policies
-        self.router = Router(selectors: policies.map(\.selectors))
+        let sorted = policies.sorted {
+            ($0.name, $0.dating?.from?.daysSinceEpoch ?? Int64.min) < ($1.name, $1.dating?.from?.daysSinceEpoch ?? Int64.min)
+        }
+        self.policies = sorted
+        self.router = Router(routes: Self.routes(sorted))
     }
 
-    /// The policy with this name, if it answers tickets.
+    /// Each policy's route: its selectors, and for a dated version the days it
+    /// is in force, up to the day the next version of the same name takes
+    /// effect. When some version of a name is dated, all its versions are
+    /// (an undated one from the beginning of time), by the same date input.
+    static func routes(_ policies: [CompiledPolicy]) -> [Router.Route] {
+        policies.indices.map { i in
+            let p = policies[i]
+            let versions = policies.filter { $0.name == p.name }
+            var window: Router.Window?
+            if let d = p.dating ?? versions.lazy.compactMap(\.dating).first {
+                let next = policies[(i + 1)...].first { $0.name == p.name }
+                window = Router.Window(
+                    input: d.input, inputIsTimestamp: d.inputIsTimestamp, from: p.dating?.from,
+                    until: next?.dating?.from)
+            }
+            return Router.Route(name: p.name, version: p.identity.version, selectors: p.selectors, window: window)
+        }
+    }
+
+    /// The policy with this name that answers tickets: of several versions, the latest.
     public func policy(named name: String) -> CompiledPolicy? {
-        policies.first { $0.name == name }
+        policies.last { $0.name == name }
     }
 
     public func index(named name: String) -> Int? {
-        policies.firstIndex { $0.name == name }
+        policies.lastIndex { $0.name == name }
     }
 
     /// All decision names across policies, sorted.
@@ -116,7 +139,7 @@ public final class Evaluator {
     public let plan: AskPlan
     public let tracer: (any EvaluationTracer)?
     private let activations: [TicketActivation]
-    private var routeScratch: [String?]
+    private var routeScratch: Router.Scratch
 
     /// With a tracer that wants expression events, evaluation runs on traced
     /// plans of the same policies (`CompiledPolicySet.traced()`).

@@ -1,11 +1,11 @@
+import CEL
 import VerdictJSON
 
 /// Chooses the one policy that answers a ticket. Owns everything about that
-/// choice: the selector keys, each policy's defaults for them, matching, the
-/// reasons a ticket matches none, and the load-time check that no two
-/// policies can match the same ticket. A route is a list of predicates, so a
-/// new kind of condition (a date range for effective-dated versions) is one
-/// more case here.
+/// choice: the selector keys, each policy's defaults for them, the days a
+/// dated version is in force, matching, the reasons a ticket matches none,
+/// and the load-time check that no two policies can match the same ticket.
+/// A route is a list of predicates over the ticket.
 public struct Router: Sendable {
     /// A distinct `applies_to` key across policies: `market`, `product`, `unit.model`.
     public struct Key: Sendable, Hashable {
@@ -13,58 +13,130 @@ public struct Router: Sendable {
         public var path: [String]
     }
 
+    /// The days a dated version is in force: `from` (nil: since the
+    /// beginning of time) up to, not including, `until` (nil: no end), on
+    /// the date of the ticket's `input`.
+    public struct Window: Sendable, Hashable {
+        public var input: String
+        public var inputIsTimestamp: Bool
+        public var from: CELDate?
+        public var until: CELDate?
+
+        public init(input: String, inputIsTimestamp: Bool, from: CELDate?, until: CELDate?) {
+            self.input = input
+            self.inputIsTimestamp = inputIsTimestamp
+            self.from = from
+            self.until = until
+        }
+
+        func contains(_ d: CELDate) -> Bool {
+            if let from, d < from { return false }
+            if let until, !(d < until) { return false }
+            return true
+        }
+    }
+
+    /// What one policy answers.
+    public struct Route: Sendable, Hashable {
+        public var name: String
+        public var version: String?
+        public var selectors: [PolicySelector]
+        public var window: Window?
+
+        public init(name: String, version: String?, selectors: [PolicySelector], window: Window?) {
+            self.name = name
+            self.version = version
+            self.selectors = selectors
+            self.window = window
+        }
+    }
+
     /// One condition a ticket must meet for a policy to answer it.
     public enum Predicate: Sendable, Hashable {
         /// The ticket's value for `keys[key]` (or, when the ticket leaves it
         /// out, the policy's default for it) is one of `values`.
         case oneOf(key: Int, values: [String], defaultValue: String?)
+        /// The ticket's date for `dateKeys[key]` falls in the window.
+        case inForce(key: Int, window: Window)
     }
 
     /// In first-declared order over the policies.
     public let keys: [Key]
+    /// The date inputs dated versions are chosen by.
+    public let dateKeys: [Key]
     /// For each policy (in the set's order), the predicates that must all hold.
-    public let routes: [[Predicate]]
+    public let predicates: [[Predicate]]
+    public let routes: [Route]
 
-    public init(selectors: [[PolicySelector]]) {
+    public init(routes: [Route]) {
         var keys: [Key] = []
-        for policy in selectors {
-            for s in policy where !keys.contains(where: { $0.name == s.key }) {
+        var dateKeys: [Key] = []
+        for route in routes {
+            for s in route.selectors where !keys.contains(where: { $0.name == s.key }) {
                 keys.append(Key(name: s.key, path: s.key.split(separator: ".").map(String.init)))
+            }
+            if let w = route.window, !dateKeys.contains(where: { $0.name == w.input }) {
+                dateKeys.append(Key(name: w.input, path: w.input.split(separator: ".").map(String.init)))
             }
         }
         self.keys = keys
-        self.routes = selectors.map { policy in
-            policy.compactMap { s in
+        self.dateKeys = dateKeys
+        self.routes = routes
+        self.predicates = routes.map { route in
+            var out = route.selectors.compactMap { s in
                 keys.firstIndex { $0.name == s.key }.map {
                     Predicate.oneOf(key: $0, values: s.values, defaultValue: s.defaultValue)
                 }
             }
+            if let w = route.window, let k = dateKeys.firstIndex(where: { $0.name == w.input }) {
+                out.append(.inForce(key: k, window: w))
+            }
+            return out
         }
     }
 
     /// Per-evaluator scratch space for `route`, reused from ticket to ticket.
-    public func makeScratch() -> [String?] { [String?](repeating: nil, count: keys.count) }
+    public struct Scratch: Sendable {
+        var values: [String?]
+        /// Per date key: not read yet (nil), or the date, or why there is none.
+        var dates: [Result<CELDate, RouteFailure>?]
+    }
+
+    public func makeScratch() -> Scratch {
+        Scratch(
+            values: [String?](repeating: nil, count: keys.count),
+            dates: [Result<CELDate, RouteFailure>?](repeating: nil, count: dateKeys.count))
+    }
 
     /// The index of the policy that answers the ticket, or why none does
     /// (an error line's message).
-    public func route(_ ticket: JSONObject, scratch keyValues: inout [String?]) -> Result<Int, RouteFailure> {
+    public func route(_ ticket: JSONObject, scratch: inout Scratch) -> Result<Int, RouteFailure> {
         for (k, key) in keys.enumerated() {
             switch Self.lookup(ticket, key.path) {
             case .string(let s)?:
-                keyValues[k] = s
+                scratch.values[k] = s
             case nil, .null?:
-                keyValues[k] = nil
+                scratch.values[k] = nil
             case let other?:
                 return .failure(RouteFailure(message: "`\(key.name)` must be a string, not \(InputPlan.describe(other))"))
             }
         }
-        for (i, predicates) in routes.enumerated() where predicates.allSatisfy({ holds($0, keyValues) }) {
-            return .success(i)
+        for k in scratch.dates.indices { scratch.dates[k] = nil }
+        var selected: [Int] = []
+        for (i, preds) in predicates.enumerated() where preds.allSatisfy({ selects($0, scratch.values) }) {
+            guard let window = windowPredicate(preds) else { return .success(i) }
+            selected.append(i)
+            if case .success(let d) = date(window.key, ticket, &scratch), window.window.contains(d) {
+                return .success(i)
+            }
+        }
+        if let first = selected.first, let w = windowPredicate(predicates[first]) {
+            return .failure(notInForce(routes[first].name, selected, key: w.key, scratch))
         }
         // Say why, naming a missing key when there is one no policy fills in.
         var described: [String] = []
         for (k, key) in keys.enumerated() {
-            guard let v = keyValues[k] ?? defaultValue(forKey: k) else {
+            guard let v = scratch.values[k] ?? defaultValue(forKey: k) else {
                 return .failure(RouteFailure(message: "`\(key.name)` is missing: no policy can be chosen"))
             }
             described.append("\(key.name) \"\(InputPlan.clip(v))\"")
@@ -72,18 +144,66 @@ public struct Router: Sendable {
         return .failure(RouteFailure(message: "no policy applies to \(described.joined(separator: " and "))"))
     }
 
-    private func holds(_ p: Predicate, _ keyValues: [String?]) -> Bool {
+    private func selects(_ p: Predicate, _ values: [String?]) -> Bool {
         switch p {
-        case .oneOf(let key, let values, let defaultValue):
-            guard let v = keyValues[key] ?? defaultValue else { return false }
-            return values.contains(v)
+        case .oneOf(let key, let accepted, let defaultValue):
+            guard let v = values[key] ?? defaultValue else { return false }
+            return accepted.contains(v)
+        case .inForce:
+            return true
+        }
+    }
+
+    private func windowPredicate(_ preds: [Predicate]) -> (key: Int, window: Window)? {
+        for case .inForce(let key, let window) in preds { return (key, window) }
+        return nil
+    }
+
+    /// The ticket's date for a date key, read once per ticket.
+    private func date(_ k: Int, _ ticket: JSONObject, _ scratch: inout Scratch) -> Result<CELDate, RouteFailure> {
+        if let known = scratch.dates[k] { return known }
+        let key = dateKeys[k]
+        let result: Result<CELDate, RouteFailure>
+        switch Self.lookup(ticket, key.path) {
+        case nil, .null?:
+            result = .failure(RouteFailure(message: "`\(key.name)` is missing"))
+        case .string(let s)?:
+            if let t = CELTimestamp.parse(s) {
+                result = .success(t.date)
+            } else if let d = CELDate.parse(s) {
+                result = .success(d)
+            } else {
+                result = .failure(RouteFailure(message: "`\(key.name)`: \"\(InputPlan.clip(s))\" is not a date or timestamp"))
+            }
+        case let other?:
+            result = .failure(RouteFailure(message: "`\(key.name)` must be a date or timestamp, not \(InputPlan.describe(other))"))
+        }
+        scratch.dates[k] = result
+        return result
+    }
+
+    /// Why none of the dated versions that match a ticket's selectors is in force for it.
+    private func notInForce(_ name: String, _ versions: [Int], key: Int, _ scratch: Scratch) -> RouteFailure {
+        switch scratch.dates[key] {
+        case .failure(let f)?:
+            return RouteFailure(message: "\(f.message): no version of policy `\(name)` can be chosen")
+        case .success(let d)?:
+            let earliest = versions.compactMap { i in routes[i].window?.from.map { (i, $0) } }.min { $0.1 < $1.1 }
+            var message = "no version of policy `\(name)` is in force on \(d)"
+            if let (i, from) = earliest {
+                let v = routes[i].version.map { " (\($0))" } ?? ""
+                message += ": the first\(v) takes effect on \(from)"
+            }
+            return RouteFailure(message: message)
+        case nil:
+            return RouteFailure(message: "no version of policy `\(name)` can be chosen")
         }
     }
 
     /// The first policy's default for a key, as error messages describe a ticket that leaves it out.
     private func defaultValue(forKey k: Int) -> String? {
-        for predicates in routes {
-            for case .oneOf(let key, _, let d?) in predicates where key == k { return d }
+        for preds in predicates {
+            for case .oneOf(let key, _, let d?) in preds where key == k { return d }
         }
         return nil
     }
@@ -109,15 +229,17 @@ public struct Router: Sendable {
     }
 
     /// Every pair of policies whose routes are not disjoint: a key only one of
-    /// them selects on matches any value, as a ticket could carry any.
+    /// them selects on matches any value, as a ticket could carry any; two
+    /// windows on the same date input are disjoint when one ends before the
+    /// other begins, windows on different inputs never are.
     public func overlaps() -> [Overlap] {
         var out: [Overlap] = []
         for a in routes.indices {
             for b in routes.indices where b > a {
                 var example: [String] = []
-                let overlap = keys.indices.sorted(by: { keys[$0].name < keys[$1].name }).allSatisfy { k in
-                    let va = values(routes[a], key: k).map(Set.init)
-                    let vb = values(routes[b], key: k).map(Set.init)
+                let selectorsOverlap = keys.indices.sorted(by: { keys[$0].name < keys[$1].name }).allSatisfy { k in
+                    let va = values(predicates[a], key: k).map(Set.init)
+                    let vb = values(predicates[b], key: k).map(Set.init)
                     switch (va, vb) {
                     case (nil, nil):
                         return true
@@ -130,7 +252,22 @@ public struct Router: Sendable {
                         return !common.isEmpty
                     }
                 }
-                if overlap { out.append(Overlap(first: a, second: b, example: example)) }
+                guard selectorsOverlap else { continue }
+                let wa = routes[a].window
+                let wb = routes[b].window
+                if let wa, let wb, wa.input == wb.input {
+                    let startA = wa.from?.daysSinceEpoch ?? Int64.min
+                    let startB = wb.from?.daysSinceEpoch ?? Int64.min
+                    let endA = wa.until?.daysSinceEpoch ?? Int64.max
+                    let endB = wb.until?.daysSinceEpoch ?? Int64.max
+                    guard max(startA, startB) < min(endA, endB) else { continue }
+                }
+                // Name the latest start among the windows: a day both answer.
+                let starts = [wa, wb].compactMap { w in w.flatMap { w in w.from.map { (w.input, $0) } } }
+                if let (input, from) = starts.max(by: { $0.1 < $1.1 }) {
+                    example.append("\(input) on or after \(from)")
+                }
+                out.append(Overlap(first: a, second: b, example: example))
             }
         }
         return out

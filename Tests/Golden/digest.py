@@ -22,27 +22,28 @@ import yaml  # PyYAML; BaseLoader reads every scalar as text, so typing follows 
 
 
 def load(directory):
+    """Policies by name; a name with several versions maps to a list of them."""
     docs = {}
     for name in sorted(os.listdir(directory)):
         if name.endswith((".yaml", ".yml")):
             with open(os.path.join(directory, name), encoding="utf-8") as f:
                 doc = yaml.load(f, Loader=yaml.BaseLoader)
-            docs[doc["policy"]] = doc
+            docs.setdefault(doc["policy"], []).append(doc)
     return docs
 
 
-def chain(docs, name):
-    out = []
-    while name is not None:
-        out.append(docs[name])
-        name = docs[name].get("extends")
+def chain(docs, leaf):
+    """The documents from the root base down to `leaf` (a base has one version)."""
+    out = [leaf]
+    while "extends" in out[-1]:
+        out.append(docs[out[-1]["extends"]][0])
     return list(reversed(out))
 
 
-def merged(docs, name):
+def merged(docs, leaf):
     """The effective policy: bases first, each descendant overriding by name."""
     inputs, params, rules, catalogs = {}, {}, {}, {}
-    for d in chain(docs, name):
+    for d in chain(docs, leaf):
         for k, v in (d.get("inputs") or {}).items():
             inputs.setdefault(k, v)
         for k, v in (d.get("parameters") or {}).items():
@@ -61,8 +62,7 @@ def merged(docs, name):
         for k, v in (d.get("catalogs") or {}).items():
             c = catalogs.setdefault(k, {})
             c.update(v)
-    leaf = docs[name]
-    return leaf, inputs, params, rules, catalogs
+    return inputs, params, rules, catalogs
 
 
 # ---------------------------------------------------------------- typing values
@@ -200,11 +200,11 @@ def collapse(src):
 # ---------------------------------------------------------------- the canonical structure
 
 
-def canonical(docs, name):
-    leaf, ins, params, rules, catalogs = merged(docs, name)
+def canonical(docs, leaf):
+    ins, params, rules, catalogs = merged(docs, leaf)
     policy = {
         "format": 1,
-        "name": name,
+        "name": leaf["policy"],
         "applies_to": {k: ([v] if isinstance(v, str) else list(v)) for k, v in leaf["applies_to"].items()},
         "inputs": inputs(ins),
         "parameters": {},
@@ -213,6 +213,13 @@ def canonical(docs, name):
     }
     if "title" in leaf:
         policy["title"] = label(leaf["title"])
+    if "version" in leaf:
+        policy["version"] = leaf["version"]
+    dated_by = [d["dated_by"] for d in chain(docs, leaf) if "dated_by" in d]
+    if "effective_from" in leaf:
+        policy["effective_from"] = leaf["effective_from"]
+    if "effective_from" in leaf or dated_by:
+        policy["dated_by"] = dated_by[-1] if dated_by else "opened_at"
     for pname, p in params.items():
         vt = value_type(p, False)
         o = {"type": vt, "value": typed(p["value"], vt), "clause": clause(p["clause"]), "label": label(p["label"])}
@@ -317,22 +324,30 @@ def jcs(v):
     raise TypeError(type(v))
 
 
-def digest(docs, name):
-    return "sha256:" + hashlib.sha256(jcs(canonical(docs, name)).encode("utf-8")).hexdigest()
+def digest(docs, leaf):
+    return "sha256:" + hashlib.sha256(jcs(canonical(docs, leaf)).encode("utf-8")).hexdigest()
 
 
 def concrete(docs):
-    return sorted(n for n, d in docs.items() if "applies_to" in d and d.get("abstract", "false") != "true")
+    """Every concrete policy version, by name and then by the day it takes effect."""
+    out = []
+    for name in sorted(docs):
+        for d in docs[name]:
+            if "applies_to" in d and d.get("abstract", "false") != "true":
+                out.append(d)
+    return sorted(out, key=lambda d: (d["policy"], d.get("effective_from", "")))
 
 
 def main(argv):
     if len(argv) >= 2 and argv[1] == "--canonical":
         docs = load(argv[3] if len(argv) > 3 else "policies")
-        sys.stdout.write(jcs(canonical(docs, argv[2])) + "\n")
+        for d in concrete(docs):
+            if d["policy"] == argv[2]:
+                sys.stdout.write(jcs(canonical(docs, d)) + "\n")
         return 0
     docs = load(argv[1] if len(argv) > 1 else "policies")
-    for name in concrete(docs):
-        print(name, digest(docs, name))
+    for d in concrete(docs):
+        print(d["policy"], digest(docs, d))
     return 0
 
 

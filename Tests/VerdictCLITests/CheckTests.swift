@@ -22,7 +22,8 @@ import Testing
             }
             digests[head[0]] = parts[1]
         }
-        #expect(Set(digests.keys) == ["domestic", "export", "material"], "\(run)")
+        // Each policy is named with its version.
+        #expect(Set(digests.keys) == ["domestic 2026.1", "export 2026.1", "material 2026.1"], "\(run)")
         for (name, digest) in digests {
             #expect(digest.hasPrefix("sha256:") && digest.count == 7 + 64, "\(name): \(digest)")
             #expect(digest.dropFirst(7).allSatisfy { $0.isHexDigit && !$0.isUppercase }, "\(name): \(digest)")
@@ -37,7 +38,8 @@ import Testing
         #expect(eval.status == 0, "\(eval)")
         for line in eval.lines {
             let policy = try jsonObject(line)["policy"] as? [String: String] ?? [:]
-            #expect(policy["digest"] != nil && policy["digest"] == digests[policy["name"] ?? ""], "\(line)")
+            let identity = "\(policy["name"] ?? "") \(policy["version"] ?? "")"
+            #expect(policy["digest"] != nil && policy["digest"] == digests[identity], "\(line)")
         }
     }
 

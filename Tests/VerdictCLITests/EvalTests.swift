@@ -288,7 +288,7 @@ import Testing
         let digest = try #require((domestic["policy"] as? [String: Any])?["digest"] as? String)
         #expect(
             run.lines[0]
-                == #"{"id":"a","answers":{"visit_chargeable":false,"in_warranty":true,"fees":[]},"policy":{"name":"domestic","digest":"\#(digest)"}}"#
+                == #"{"id":"a","answers":{"visit_chargeable":false,"in_warranty":true,"fees":[]},"policy":{"name":"domestic","version":"2026.1","digest":"\#(digest)"}}"#
         )
         // A decision the ticket's policy lacks is undetermined, with the reason.
         let m = try jsonObject(run.lines[1])

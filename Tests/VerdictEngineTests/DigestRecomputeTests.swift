@@ -8,8 +8,19 @@ import Testing
 /// of the Swift code: for the shipped policies and for every reformatting and
 /// change the snapshot tests make.
 @Suite struct DigestRecomputeTests {
-    /// `name sha256:…` lines from the Python script, or nil (with the reason) when it cannot run here.
+    /// `name sha256:…` by name from the Python script, or nil (with the reason) when it cannot run here.
     static func pythonDigests(_ files: [(path: String, bytes: [UInt8])]) throws -> [String: String]? {
+        guard let lines = try pythonDigestLines(files) else { return nil }
+        var out: [String: String] = [:]
+        for line in lines {
+            let parts = line.split(separator: " ")
+            if parts.count == 2 { out[String(parts[0])] = String(parts[1]) }
+        }
+        return out
+    }
+
+    /// The script's `name sha256:…` lines, in its order (by name, then by the day a version takes effect).
+    static func pythonDigestLines(_ files: [(path: String, bytes: [UInt8])]) throws -> [String]? {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("verdict-digest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -37,12 +48,7 @@ import Testing
             }
             throw TestFailure("digest.py failed: \(errors)")
         }
-        var out2: [String: String] = [:]
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2 { out2[String(parts[0])] = String(parts[1]) }
-        }
-        return out2
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
     @Test func shippedDigestsRecomputeFromTheFiles() throws {
