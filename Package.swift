@@ -56,11 +56,19 @@ let package = Package(
             name: "VerdictOutput",
             dependencies: ["VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictJSON", "VerdictJSONWriter", "CEL"]
         ),
+        // Auditors' tools: semantic diff of two policy versions, replay of tickets through both.
+        .target(
+            name: "VerdictDiff",
+            dependencies: [
+                "VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictOutput", "VerdictJSON", "VerdictJSONWriter",
+                "CEL",
+            ]
+        ),
         // The thin command line: one file per command.
         .executableTarget(
             name: "VerdictCLI",
             dependencies: [
-                "VerdictOutput", "VerdictCompiler", "VerdictRuntime", "VerdictModel",
+                "VerdictOutput", "VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictDiff",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -71,7 +79,7 @@ let package = Package(
             name: "VerdictEngineTests",
             dependencies: [
                 "VerdictOutput", "VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictDecode", "CEL",
-                "VerdictJSON", "VerdictJSONWriter", "VerdictYAML",
+                "VerdictJSON", "VerdictJSONWriter", "VerdictYAML", "VerdictDiff",
             ]),
         .testTarget(name: "VerdictCLITests", dependencies: ["VerdictCLI"]),
     ]

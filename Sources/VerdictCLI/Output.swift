@@ -43,14 +43,19 @@ enum Output {
     /// non-blocking descriptor, waits for input instead of taking EAGAIN for
     /// the end. Returns -1 on a real error (kept in `readError`).
     static func readStdin(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        read(fd: 0, buffer)
+    }
+
+    /// Reads from a file descriptor as `readStdin` does.
+    static func read(fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
         guard let base = buffer.baseAddress else { return 0 }
         while true {
-            let n = Glibc_read(0, base, buffer.count)
+            let n = Glibc_read(fd, base, buffer.count)
             if n >= 0 { return n }
             let e = errno
             if e == EINTR { continue }
             if e == EAGAIN || e == EWOULDBLOCK {
-                var p = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 _ = poll(&p, 1, -1)
                 continue
             }

@@ -58,6 +58,7 @@ struct PolicyCompiler {
         if let at = policy.versionAt { sourceMap.positions[.version] = at }
         if let at = policy.effectiveFromAt { sourceMap.positions[.effectiveFrom] = at }
         if let at = policy.datedByAt { sourceMap.positions[.datedBy] = at }
+        if let at = policy.titleAt { sourceMap.positions[.title] = at }
         if let at = policy.appliesToAt { sourceMap.positions[.appliesTo] = at }
         for c in policy.catalogs { catalogs[c.name] = c }
         let catalogSnapshots = checkCatalogs()

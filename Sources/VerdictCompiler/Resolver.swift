@@ -20,6 +20,7 @@ struct ResolvedPolicy: Sendable {
     var appliesTo: [SelectorDecl]?
     var appliesToAt: SourceRef?
     var title: Label?
+    var titleAt: SourceRef?
     var inputs: [InputDecl]
     var parameters: [ParameterDecl]
     var rules: [RuleDecl]
@@ -146,7 +147,7 @@ enum Resolver {
             name: leaf.name, file: leaf.path, nameAt: leaf.nameAt, version: leaf.version, versionAt: leaf.versionAt,
             effectiveFrom: leaf.effectiveFrom, effectiveFromAt: leaf.effectiveFromAt, datedBy: nil, datedByAt: nil,
             abstract: leaf.abstract, chain: chain.map(\.name), appliesTo: leaf.appliesTo, appliesToAt: leaf.appliesToAt,
-            title: leaf.title, inputs: [], parameters: [], rules: [], catalogs: [])
+            title: leaf.title, titleAt: leaf.titleAt, inputs: [], parameters: [], rules: [], catalogs: [])
         for d in chain {
             if let by = d.datedBy {
                 r.datedBy = by

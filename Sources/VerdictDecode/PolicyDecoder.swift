@@ -237,7 +237,10 @@ struct PolicyDecoder {
             doc.extendsAt = ref(p.value)
         }
         if let p = f["abstract"] { doc.abstract = bool(p.value, "`abstract`") ?? false }
-        if let p = f["title"] { doc.title = label(p.value) ?? Self.reported }
+        if let p = f["title"] {
+            doc.title = label(p.value) ?? Self.reported
+            doc.titleAt = ref(p.key)
+        }
         if let p = f["applies_to"] {
             doc.appliesTo = selectors(p.value)
             doc.appliesToAt = ref(p.key)

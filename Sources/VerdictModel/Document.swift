@@ -255,6 +255,7 @@ public struct PolicyDocument: Sendable {
     public var appliesTo: [SelectorDecl]?
     public var appliesToAt: SourceRef?
     public var title: Label?
+    public var titleAt: SourceRef?
     public var inputs: [InputDecl]
     public var parameters: [ParameterDecl]
     public var rules: [RuleDecl]
@@ -276,6 +277,7 @@ public struct PolicyDocument: Sendable {
         self.appliesTo = nil
         self.appliesToAt = nil
         self.title = nil
+        self.titleAt = nil
         self.inputs = []
         self.parameters = []
         self.rules = []

@@ -7,6 +7,13 @@ public struct FramedLine: Sendable, Hashable {
     public var end: Int
     /// Longer than the limit: its bytes were not kept.
     public var tooLong: Bool
+
+    public init(number: Int, start: Int, end: Int, tooLong: Bool) {
+        self.number = number
+        self.start = start
+        self.end = end
+        self.tooLong = tooLong
+    }
 }
 
 /// Splits a byte stream into JSON Lines and nothing more: a byte order mark

@@ -78,6 +78,12 @@ public struct AskPlan: Sendable {
     /// The names asked for, without repeats; empty for "every decision".
     public let asked: [String]
 
+    /// Every decision of every policy.
+    public init(allOf policies: CompiledPolicySet) {
+        self.asked = []
+        self.decisions = Self.decisions(policies, names: [])
+    }
+
     public init(policies: CompiledPolicySet, ask: [String] = []) throws(UsageError) {
         let known = Set(policies.decisionNames)
         var unique: [String] = []
@@ -91,8 +97,12 @@ public struct AskPlan: Sendable {
             unique.append(name)
         }
         self.asked = unique
-        self.decisions = policies.policies.map { p in
-            (unique.isEmpty ? p.decisionNames : unique).map { name in
+        self.decisions = Self.decisions(policies, names: unique)
+    }
+
+    static func decisions(_ policies: CompiledPolicySet, names: [String]) -> [[Decision]] {
+        policies.policies.map { p in
+            (names.isEmpty ? p.decisionNames : names).map { name in
                 let rule = p.decisionByName[name]
                 return Decision(
                     name: name, rule: rule,
