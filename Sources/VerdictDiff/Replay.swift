@@ -82,13 +82,19 @@ public final class Replay {
     public let workers: Int
     /// Write one JSON line per changed ticket (for pipes and Spark).
     public let perTicket: Bool
+    /// How much is read at once: a batch is the lines one read completes.
+    public let chunkBytes: Int
 
-    public init(old: PolicySet, new: PolicySet, diff: SetDiff, workers: Int, perTicket: Bool = false) {
+    public init(
+        old: PolicySet, new: PolicySet, diff: SetDiff, workers: Int, perTicket: Bool = false,
+        chunkBytes: Int = 256 << 10
+    ) {
         self.old = old
         self.new = new
         self.diff = diff
         self.workers = max(1, workers)
         self.perTicket = perTicket
+        self.chunkBytes = chunkBytes
     }
 
     /// `read` fills a buffer (0 at the end, < 0 on error); `write` gets the
@@ -99,7 +105,7 @@ public final class Replay {
         progress: (ReplayReport) -> Void = { _ in }
     ) -> ReplayReport {
         let pool = (0..<workers).map { _ in ReplayWorker(self) }
-        var framer = LineFramer()
+        var framer = LineFramer(chunkBytes: chunkBytes)
         var report = ReplayReport()
         var more = true
         while more {
