@@ -22,8 +22,16 @@ struct ExprCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The expression.")
-    var expression: String
+    /// The expression may start with `-` (`verdict expr '-1 + 2'`): anything
+    /// that is not one of the options below is taken as (part of) it.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The expression.", valueName: "expression"))
+    var words: [String] = []
+
+    var expression: String { words.joined(separator: " ") }
+
+    func validate() throws {
+        guard !words.isEmpty else { throw ValidationError("Missing expected argument '<expression>'") }
+    }
 
     @Option(name: .long, help: "A JSON object whose top-level fields are variables (a file, or - for stdin).")
     var input: String?

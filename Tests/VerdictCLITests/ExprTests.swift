@@ -13,12 +13,23 @@ import Testing
         ("null", "null"),
         ("date('2025-01-31').addMonths(1)", #"date("2025-02-28")"#),
         ("timestamp('2026-03-14T09:30:00+08:00').addHours(24)", #"timestamp("2026-03-15T09:30:00+08:00")"#),
+        ("-1 + 2", "1"),
+        ("-(3)", "-3"),
+        ("--5", "5"),
     ])
     func printsTheValueAsACELLiteral(_ expression: String, _ literal: String) throws {
         let run = try verdict(["expr", expression])
         #expect(run.status == 0, "\(run)")
         #expect(run.out == literal + "\n", "\(run)")
         #expect(run.stderr.isEmpty, "\(run)")
+    }
+
+    /// Options may come after an expression that starts with a minus sign.
+    @Test func optionsAfterANegativeExpression() throws {
+        let dir = try TempDir()
+        try dir.write("t.json", #"{"x": 4}"#)
+        let run = try verdict(["expr", "-x * 2", "--input", dir.path + "/t.json"])
+        #expect(run.status == 0 && run.out == "-8\n", "\(run)")
     }
 
     @Test func readsATicketFromAFileOrFromStdin() throws {
