@@ -79,7 +79,7 @@ struct PolicyCompiler {
         guard let graph = ruleGraph(rules) else { return nil }
         let snapshot = PolicySnapshot(
             name: policy.name, version: policy.version, effectiveFrom: policy.effectiveFrom,
-            datedBy: dating?.input, title: policy.title, appliesTo: selectorSnapshots,
+            datedBy: dating?.input, title: policy.title, sections: policy.sections, appliesTo: selectorSnapshots,
             inputs: planned.map(\.snapshot), parameters: parameterSnapshots, rules: ruleSnapshots,
             catalogs: catalogSnapshots)
         // What selects this policy, with its own default for each key (`product: equipment`).

@@ -65,6 +65,7 @@ public enum PolicyDigest {
         if let v = s.version { policy["version"] = .string(v) }
         if let d = s.effectiveFrom { policy["effective_from"] = .string(d.description) }
         if let d = s.datedBy { policy["dated_by"] = .string(d) }
+        if let sections = s.sections { policy["sections"] = clause(sections) }
         return .object(policy)
     }
 

@@ -21,6 +21,8 @@ struct ResolvedPolicy: Sendable {
     var appliesToAt: SourceRef?
     var title: Label?
     var titleAt: SourceRef?
+    /// Inherited: the last declaration down the chain.
+    var sections: [String]?
     var inputs: [InputDecl]
     var parameters: [ParameterDecl]
     var rules: [RuleDecl]
@@ -147,8 +149,10 @@ enum Resolver {
             name: leaf.name, file: leaf.path, nameAt: leaf.nameAt, version: leaf.version, versionAt: leaf.versionAt,
             effectiveFrom: leaf.effectiveFrom, effectiveFromAt: leaf.effectiveFromAt, datedBy: nil, datedByAt: nil,
             abstract: leaf.abstract, chain: chain.map(\.name), appliesTo: leaf.appliesTo, appliesToAt: leaf.appliesToAt,
-            title: leaf.title, titleAt: leaf.titleAt, inputs: [], parameters: [], rules: [], catalogs: [])
+            title: leaf.title, titleAt: leaf.titleAt, sections: nil, inputs: [], parameters: [], rules: [],
+            catalogs: [])
         for d in chain {
+            if let s = d.sections { r.sections = s }
             if let by = d.datedBy {
                 r.datedBy = by
                 r.datedByAt = d.datedByAt

@@ -6,7 +6,7 @@ import VerdictYAML
 public enum FormatKeys {
     public static let file = [
         "verdict", "policy", "version", "effective_from", "dated_by", "extends", "abstract", "applies_to", "title",
-        "inputs", "parameters", "rules", "catalogs",
+        "sections", "inputs", "parameters", "rules", "catalogs",
     ]
     public static let input = ["type", "values", "optional", "default", "min", "max", "label", "fields", "of"]
     public static let parameter = ["type", "of", "value", "min", "max", "clause", "label"]
@@ -241,6 +241,7 @@ struct PolicyDecoder {
             doc.title = label(p.value) ?? Self.reported
             doc.titleAt = ref(p.key)
         }
+        if let p = f["sections"] { doc.sections = clause(p.value) }
         if let p = f["applies_to"] {
             doc.appliesTo = selectors(p.value)
             doc.appliesToAt = ref(p.key)

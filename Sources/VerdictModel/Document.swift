@@ -256,6 +256,9 @@ public struct PolicyDocument: Sendable {
     public var appliesToAt: SourceRef?
     public var title: Label?
     public var titleAt: SourceRef?
+    /// The guideline sections the policy follows (`["4", "5", "6", "7.1", "8"]`):
+    /// explanations cite only clauses within them.
+    public var sections: [String]?
     public var inputs: [InputDecl]
     public var parameters: [ParameterDecl]
     public var rules: [RuleDecl]
@@ -278,6 +281,7 @@ public struct PolicyDocument: Sendable {
         self.appliesToAt = nil
         self.title = nil
         self.titleAt = nil
+        self.sections = nil
         self.inputs = []
         self.parameters = []
         self.rules = []

@@ -270,6 +270,8 @@ public struct PolicySnapshot: Hashable, Sendable {
     /// The input whose date chooses the version (set when the policy is dated).
     public var datedBy: String?
     public var title: Label?
+    /// The guideline sections explanations cite from; nil: every clause.
+    public var sections: [String]?
     /// Empty for an abstract policy.
     public var appliesTo: [SelectorSnapshot]
     public var inputs: [InputSnapshot]
@@ -280,14 +282,15 @@ public struct PolicySnapshot: Hashable, Sendable {
 
     public init(
         name: String, version: String? = nil, effectiveFrom: CELDate? = nil, datedBy: String? = nil, title: Label?,
-        appliesTo: [SelectorSnapshot], inputs: [InputSnapshot], parameters: [ParameterSnapshot],
-        rules: [RuleSnapshot], catalogs: [CatalogSnapshot]
+        sections: [String]? = nil, appliesTo: [SelectorSnapshot], inputs: [InputSnapshot],
+        parameters: [ParameterSnapshot], rules: [RuleSnapshot], catalogs: [CatalogSnapshot]
     ) {
         self.name = name
         self.version = version
         self.effectiveFrom = effectiveFrom
         self.datedBy = datedBy
         self.title = title
+        self.sections = sections
         self.appliesTo = appliesTo
         self.inputs = inputs
         self.parameters = parameters
@@ -296,6 +299,14 @@ public struct PolicySnapshot: Hashable, Sendable {
     }
 
     public func rule(named name: String) -> RuleSnapshot? { rules.first { $0.name == name } }
+
+    /// The clauses of `clause` within the policy's `sections` (all of them
+    /// when it has none, or when none is within): what its explanations cite.
+    public func cited(_ clause: Clause) -> Clause {
+        guard let sections else { return clause }
+        let kept = clause.filter { c in sections.contains { c == $0 || c.hasPrefix($0 + ".") } }
+        return kept.isEmpty ? clause : kept
+    }
     public func parameter(named name: String) -> ParameterSnapshot? { parameters.first { $0.name == name } }
     public func catalog(named name: String) -> CatalogSnapshot? { catalogs.first { $0.name == name } }
 }

@@ -189,7 +189,7 @@ public final class AnswerWriter: Sendable {
             w.raw("{\"decision\":")
             w.bool(rule.isDecision)
             w.raw(",\"clause\":")
-            w.strings(snap.clause)
+            w.strings(s.cited(snap.clause))
             w.raw(",\"label\":{\"zh\":")
             w.string(snap.label.zh)
             w.raw(",\"en\":")
@@ -209,8 +209,8 @@ public final class AnswerWriter: Sendable {
                 kind = .table(t.hit)
                 w.raw(",\"hit\":")
                 w.string(t.hit.rawValue)
-                rows = zip(t.rows, ts.rows).map { rowFragment($0.0, clause: $0.1.clause) }
-                if let d = t.defaultRow, let ds = ts.defaultRow { defaultRow = rowFragment(d, clause: ds.clause) }
+                rows = zip(t.rows, ts.rows).map { rowFragment($0.0, clause: s.cited($0.1.clause)) }
+                if let d = t.defaultRow, let ds = ts.defaultRow { defaultRow = rowFragment(d, clause: s.cited(ds.clause)) }
             case (.items(let list), .items(let ls)):
                 kind = .items
                 items = zip(list, ls).map { item, snap in
@@ -220,7 +220,7 @@ public final class AnswerWriter: Sendable {
                     iw.raw(",\"when\":")
                     iw.string(item.when.source)
                     iw.raw(",\"clause\":")
-                    iw.strings(snap.clause)
+                    iw.strings(s.cited(snap.clause))
                     iw.raw("}")
                     return iw.bytes
                 }

@@ -220,6 +220,9 @@ def canonical(docs, leaf):
         policy["effective_from"] = leaf["effective_from"]
     if "effective_from" in leaf or dated_by:
         policy["dated_by"] = dated_by[-1] if dated_by else "opened_at"
+    sections = [d["sections"] for d in chain(docs, leaf) if "sections" in d]
+    if sections:
+        policy["sections"] = clause(sections[-1])
     for pname, p in params.items():
         vt = value_type(p, False)
         o = {"type": vt, "value": typed(p["value"], vt), "clause": clause(p["clause"]), "label": label(p["label"])}

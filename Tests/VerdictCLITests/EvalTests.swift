@@ -328,7 +328,8 @@ import Testing
         let explanation = full["explanation"] as? [String: Any] ?? [:]
         let inWarranty = explanation["in_warranty"] as? [String: Any] ?? [:]
         #expect(inWarranty["value"] as? Bool == true)
-        #expect(inWarranty["clause"] as? [String] == ["7.1.6", "7.2.6"])
+        // A domestic answer cites the domestic clause only (7.1.x, not 7.2.x).
+        #expect(inWarranty["clause"] as? [String] == ["7.1.6"])
         let used = inWarranty["used"] as? [String: Any] ?? [:]
         #expect(used["ticket_date"] as? String == "2025-08-14", "\(inWarranty)")
         #expect(used["warranty_end"] as? String == "2026-06-01", "\(inWarranty)")
