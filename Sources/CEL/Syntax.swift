@@ -876,8 +876,13 @@ public struct CELSyntaxTree: Sendable {
     public let kind: Kind
     public let offset: Int
     public let length: Int
+    private let expr: Expr
+
+    /// The subtree printed in canonical form (`request.kind == "repair"`).
+    public var canonicalText: String { Printer.print(expr) }
 
     init(_ e: Expr) {
+        expr = e
         offset = e.offset
         length = e.length
         switch e.kind {

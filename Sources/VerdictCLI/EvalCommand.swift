@@ -23,6 +23,12 @@ struct EvalCommand: ParsableCommand {
     @Flag(name: .long, help: "Add, for each answer, the rule, its clause and the values it used.")
     var explain = false
 
+    @Option(name: .long, help: "With --explain: json (in each answer line, the default) or text (a readable tree per ticket instead of the lines).")
+    var format: String = "json"
+
+    @Option(name: .long, help: "With --format text: the language of the explanation, en or zh.")
+    var lang: String = "en"
+
     func run() throws {
         let set = try PolicyLoading.load(policies)
         let plan: AskPlan
@@ -32,7 +38,16 @@ struct EvalCommand: ParsableCommand {
             Output.stderr("error: \(error.message)\n")
             throw ExitStatus.usage.code
         }
-        let sink = TicketSink(policies: set, plan: plan, explain: explain)
+        guard format == "json" || format == "text" else {
+            Output.stderr("error: unknown format `\(format)`; formats: json, text\n")
+            throw ExitStatus.usage.code
+        }
+        guard let language = ExplainLanguage(rawValue: lang) else {
+            Output.stderr("error: unknown language `\(lang)`; languages: en, zh\n")
+            throw ExitStatus.usage.code
+        }
+        let sink = TicketSink(
+            policies: set, plan: plan, explain: explain, textExplanations: explain && format == "text" ? language : nil)
         let summary = TicketStream().run(
             sink,
             read: { Output.readStdin($0) },

@@ -166,6 +166,7 @@ struct PolicyCompiler {
     private mutating func declareParameters() {
         for p in policy.parameters {
             sourceMap.positions[.parameter(p.name)] = p.at
+            if let origin = policy.parameterOrigins[p.name] { sourceMap.positions[.parameterOrigin(p.name)] = origin }
             guard let type = p.type else {
                 error(.missingType, p.at, "parameter `\(p.name)` needs `type`")
                 continue

@@ -25,6 +25,8 @@ struct ResolvedPolicy: Sendable {
     var sections: [String]?
     var inputs: [InputDecl]
     var parameters: [ParameterDecl]
+    /// Where each parameter is first declared, by name.
+    var parameterOrigins: [String: SourceRef] = [:]
     var rules: [RuleDecl]
     var catalogs: [CatalogDecl]
 }
@@ -179,6 +181,7 @@ enum Resolver {
                     r.parameters[i] = m
                 } else {
                     r.parameters.append(p)
+                    r.parameterOrigins[p.name] = p.at
                 }
             }
             for rule in d.rules {

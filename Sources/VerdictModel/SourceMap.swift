@@ -15,6 +15,8 @@ public enum PolicyElement: Hashable, Sendable {
     case parameter(String)
     /// Where a parameter's value is written (a base's file when an override leaves it alone).
     case parameterValue(String)
+    /// Where a parameter is first declared (in the root-most file of the chain that has it).
+    case parameterOrigin(String)
     case rule(String)
     case table(rule: String)
     case row(rule: String, row: Int)

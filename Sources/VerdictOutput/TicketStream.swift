@@ -11,19 +11,31 @@ import VerdictRuntime
 public final class TicketSink {
     public let evaluator: Evaluator
     public let writer: AnswerWriter
-    /// Set with `--explain`: the trace consumer the writer renders.
+    /// Set with `--explain`: the trace consumer explanations are rendered from.
     public let recorder: ExplainRecorder?
+    /// Set for readable explanations: they replace the answer lines.
+    public let text: TextExplainer?
     private var evaluation = Evaluation()
     public private(set) var answered = 0
     public private(set) var errors = 0
 
-    public init(policies: PolicySet, plan: AskPlan, explain: Bool = false, tracers: [any EvaluationTracer] = []) {
-        let recorder = explain ? ExplainRecorder(ruleCounts: policies.policies.map(\.rules.count)) : nil
+    /// With `explain`, each answer line carries its JSON explanation; with
+    /// `textExplanations`, a readable explanation in that language is written instead of the line.
+    public init(
+        policies: PolicySet, plan: AskPlan, explain: Bool = false, textExplanations: ExplainLanguage? = nil,
+        tracers: [any EvaluationTracer] = []
+    ) {
+        let recorder =
+            explain || textExplanations != nil
+            ? ExplainRecorder(ruleCounts: policies.policies.map(\.rules.count), expressions: textExplanations != nil)
+            : nil
         let all: [any EvaluationTracer] = (recorder.map { [$0] } ?? []) + tracers
         let tracer: (any EvaluationTracer)? = all.count == 1 ? all[0] : (all.isEmpty ? nil : TracerFanout(all))
+        let evaluator = Evaluator(policies: policies.compiled, plan: plan, tracer: tracer)
         self.recorder = recorder
-        self.evaluator = Evaluator(policies: policies.compiled, plan: plan, tracer: tracer)
-        self.writer = AnswerWriter(policies: policies, plan: plan, explain: explain)
+        self.evaluator = evaluator
+        self.writer = AnswerWriter(policies: policies, plan: plan, explain: explain && textExplanations == nil)
+        self.text = textExplanations.map { TextExplainer(policies: policies, running: evaluator.running, language: $0) }
     }
 
     /// Answers every line of the framer's current batch into `out`.
@@ -38,6 +50,10 @@ public final class TicketSink {
             }
             framer.withBytes(of: line) { evaluator.evaluate(line: $0, into: &evaluation) }
             if evaluation.status == .answered { answered += 1 } else { errors += 1 }
+            if let text, let recorder {
+                out.raw(text.render(evaluation, plan: evaluator.plan, line: line.number, recorder: recorder))
+                continue
+            }
             writer.write(evaluation, line: line.number, explanation: recorder, into: &out)
         }
     }

@@ -148,6 +148,9 @@ public final class Evaluator {
     public let policies: CompiledPolicySet
     public let plan: AskPlan
     public let tracer: (any EvaluationTracer)?
+    /// The policies evaluation runs on: `policies`, or their traced twins when
+    /// the tracer wants expression events (whose node ids refer to these).
+    public let running: CompiledPolicySet
     private let activations: [TicketActivation]
     private var routeScratch: Router.Scratch
 
@@ -158,6 +161,7 @@ public final class Evaluator {
         self.plan = plan
         self.tracer = tracer
         let running = tracer?.tracesExpressions == true ? policies.traced() : policies
+        self.running = running
         self.activations = running.policies.map { TicketActivation(policy: $0, tracer: tracer) }
         self.routeScratch = policies.router.makeScratch()
     }

@@ -73,7 +73,7 @@ public final class TracerFanout: EvaluationTracer {
     public func celNode(_ id: Int, value: CELValue) { for t in tracers { t.celNode(id, value: value) } }
 }
 
-/// What `--explain` shows for one rule evaluated for a ticket.
+/// What explanations show for one rule evaluated for a ticket.
 public struct RuleRecord: Sendable {
     public var value: CELValue = .null
     /// Slots the rule read, in first-read order, with their values.
@@ -84,35 +84,51 @@ public struct RuleRecord: Sendable {
     public var rows: [Int] = []
     /// The list items that held, in order.
     public var items: [Int] = []
+    /// Every list item tried, with whether it held (in order).
+    public var itemsTried: [(item: Int, held: Bool)] = []
+    /// With expression events: each expression's node values (by node id) for this ticket.
+    public var nodes: [ExpressionRef.Part: [Int: CELValue]] = [:]
 }
 
 /// Records, per ticket, every rule evaluated with what it read and what
-/// decided it: the `--explain` consumer of the trace stream. Its buffers are
-/// reused from ticket to ticket.
+/// decided it: the consumer of the trace stream that explanations (the JSON
+/// of `--explain` and the text of `verdict explain`) are rendered from. Its
+/// buffers are reused from ticket to ticket. With `expressions`, it also
+/// keeps every expression node's value (from traced plans), which readable
+/// explanations need to show the deciding operands.
 public final class ExplainRecorder: EvaluationTracer {
     /// Indexed by rule of the current ticket's policy; meaningful for `evaluated` rules only.
     public private(set) var records: [RuleRecord] = []
     /// Rules in the order their evaluation finished (dependencies first).
     public private(set) var evaluated: [Int] = []
+    /// The policy of the current ticket (index in the set).
+    public private(set) var policy = -1
+    public let tracesExpressions: Bool
     private var stack: [Int] = []
+    private var expressionStack: [ExpressionRef] = []
     private let ruleCounts: [Int]
 
     /// `ruleCounts[p]` is the number of rules of policy `p` of the set.
-    public init(ruleCounts: [Int]) {
+    public init(ruleCounts: [Int], expressions: Bool = false) {
         self.ruleCounts = ruleCounts
+        self.tracesExpressions = expressions
     }
 
     public func ticketStarted(policy: Int) {
+        self.policy = policy
         let n = ruleCounts[policy]
         if records.count < n { records += [RuleRecord](repeating: RuleRecord(), count: n - records.count) }
         evaluated.removeAll(keepingCapacity: true)
         stack.removeAll(keepingCapacity: true)
+        expressionStack.removeAll(keepingCapacity: true)
     }
 
     public func ruleStarted(_ rule: Int) {
         records[rule].reads.removeAll(keepingCapacity: true)
         records[rule].rows.removeAll(keepingCapacity: true)
         records[rule].items.removeAll(keepingCapacity: true)
+        records[rule].itemsTried.removeAll(keepingCapacity: true)
+        if tracesExpressions { records[rule].nodes.removeAll(keepingCapacity: true) }
         records[rule].row = nil
         stack.append(rule)
     }
@@ -137,5 +153,15 @@ public final class ExplainRecorder: EvaluationTracer {
 
     public func itemTried(rule: Int, item: Int, held: Bool) {
         if held { records[rule].items.append(item) }
+        records[rule].itemsTried.append((item, held))
+    }
+
+    public func expressionStarted(_ expression: ExpressionRef) { expressionStack.append(expression) }
+
+    public func expressionFinished(_ expression: ExpressionRef, value: CELValue) { expressionStack.removeLast() }
+
+    public func celNode(_ id: Int, value: CELValue) {
+        guard let e = expressionStack.last else { return }
+        records[e.rule].nodes[e.part, default: [:]][id] = value
     }
 }
