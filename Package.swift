@@ -64,11 +64,19 @@ let package = Package(
                 "CEL",
             ]
         ),
+        // Owners' tools: test files run against the policies, coverage.
+        .target(
+            name: "VerdictTestRunner",
+            dependencies: [
+                "VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictDecode", "VerdictOutput", "VerdictJSON",
+                "VerdictJSONWriter", "CEL",
+            ]
+        ),
         // The thin command line: one file per command.
         .executableTarget(
             name: "VerdictCLI",
             dependencies: [
-                "VerdictOutput", "VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictDiff",
+                "VerdictOutput", "VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictDiff", "VerdictTestRunner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,7 +87,7 @@ let package = Package(
             name: "VerdictEngineTests",
             dependencies: [
                 "VerdictOutput", "VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictDecode", "CEL",
-                "VerdictJSON", "VerdictJSONWriter", "VerdictYAML", "VerdictDiff",
+                "VerdictJSON", "VerdictJSONWriter", "VerdictYAML", "VerdictDiff", "VerdictTestRunner",
             ]),
         .testTarget(name: "VerdictCLITests", dependencies: ["VerdictCLI"]),
     ]

@@ -960,3 +960,17 @@ struct RegexCompiler {
         }
     }
 }
+
+/// A regular expression in RE2's syntax, as `matches` reads it, for tools
+/// (e.g. `verdict test --run PATTERN`). Matching is a search (the pattern may
+/// match anywhere), in time linear in the text.
+public struct CELRegex: Sendable {
+    let program: RegexProgram
+
+    /// Nil, with the reason, when the pattern is not valid RE2.
+    public static func compile(_ pattern: String) -> Result<CELRegex, CELError> {
+        RegexProgram.compile(pattern).map { CELRegex(program: $0) }
+    }
+
+    public func matches(_ text: String) -> Bool { program.matches(text) == .bool(true) }
+}

@@ -42,8 +42,9 @@ public final class PolicySet: Sendable {
                     PolicyDiagnostic(.noPolicyFolder, file: directory, message: "no policy folder at `\(directory)`")
                 ], sources: [:])
         }
+        // `*.test.yaml` files beside the policies are test files (verdict test), not policies.
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+            .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !PolicySet.isTestFile($0) }
             .sorted()
         var files: [(String, [UInt8])] = []
         for name in names {
@@ -63,6 +64,11 @@ public final class PolicySet: Sendable {
                 ], sources: [:])
         }
         return try load(files: files)
+    }
+
+    /// Whether a file name is a test file's (`*.test.yaml`, `*.test.yml`).
+    public static func isTestFile(_ name: String) -> Bool {
+        name.hasSuffix(".test.yaml") || name.hasSuffix(".test.yml")
     }
 
     /// Loads policies from in-memory files (path, bytes) in named stages:

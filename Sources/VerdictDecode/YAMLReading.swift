@@ -87,8 +87,12 @@ extension Literal {
                         double: s.asDouble)), at: at)
         case .sequence(let items):
             self.init(kind: .list(items.map { Literal($0, file: file) }), at: at)
-        case .mapping:
-            self.init(kind: .mapping, at: at)
+        case .mapping(let pairs):
+            self.init(
+                kind: .mapping(
+                    pairs.map { pair in
+                        (pair.key.scalar?.text ?? "", SourceRef(pair.key, file: file), Literal(pair.value, file: file))
+                    }), at: at)
         }
     }
 }

@@ -83,6 +83,13 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
     public static let invalidLiteral = DiagnosticCode("E0506", "invalid-literal")
     public static let invalidRegex = DiagnosticCode("E0507", "invalid-regex")
 
+    // E07xx: test files.
+    public static let unknownDecision = DiagnosticCode("E0701", "unknown-decision")
+    public static let unknownTicketField = DiagnosticCode("E0702", "unknown-ticket-field")
+    public static let expectationType = DiagnosticCode("E0703", "expectation-type")
+    public static let ticketType = DiagnosticCode("E0704", "ticket-type")
+    public static let casePolicy = DiagnosticCode("E0705", "case-policy")
+
     // E06xx: the rule graph.
     public static let ruleCycle = DiagnosticCode("E0601", "rule-cycle")
     public static let ruleChainTooLong = DiagnosticCode("E0602", "rule-chain-too-long")
@@ -114,6 +121,7 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
         expressionSyntax, expressionLimit, unknownReference, expressionType, resultType, invalidLiteral,
         invalidRegex,
         ruleCycle, ruleChainTooLong,
+        unknownDecision, unknownTicketField, expectationType, ticketType, casePolicy,
     ]
 }
 

@@ -86,8 +86,8 @@ public struct Literal: Sendable {
     public indirect enum Kind: Sendable {
         case scalar(Scalar)
         case list([Literal])
-        /// A mapping: never a value a policy declares, kept only to say so.
-        case mapping
+        /// A mapping, in written order (a ticket in a test file; never a policy value).
+        case mapping([(key: String, keyAt: SourceRef, value: Literal)])
     }
 
     public var kind: Kind
