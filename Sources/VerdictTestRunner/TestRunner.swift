@@ -105,8 +105,16 @@ public struct TestRunner {
     public func run(
         _ cases: [PreparedCase], coverage: CoverageTracer? = nil, language: ExplainLanguage = .en
     ) -> [CaseResult] {
-        let plan = AskPlan(allOf: policies.compiled)
-        let evaluator = Evaluator(policies: policies.compiled, plan: plan, tracer: coverage)
+        run(cases, on: policies.compiled, coverage: coverage, language: language)
+    }
+
+    /// Runs the cases on other compiled policies of the same shape (a mutant, in the mutation test).
+    public func run(
+        _ cases: [PreparedCase], on compiled: CompiledPolicySet, coverage: CoverageTracer? = nil,
+        language: ExplainLanguage = .en
+    ) -> [CaseResult] {
+        let plan = AskPlan(allOf: compiled)
+        let evaluator = Evaluator(policies: compiled, plan: plan, tracer: coverage)
         var e = Evaluation()
         var results: [CaseResult] = []
         for c in cases {
@@ -129,7 +137,7 @@ public struct TestRunner {
                 failures.append(.init(decision: "ticket", expected: "an answer", actual: "error: \(e.failure)"))
             }
             var explanation: String?
-            if !failures.isEmpty, e.status == .answered {
+            if !failures.isEmpty, e.status == .answered, compiled === policies.compiled {
                 explanation = explain(c, failures.map(\.decision), language)
             }
             results.append(CaseResult(file: c.file, name: c.name, at: c.at, failures: failures, explanation: explanation))

@@ -138,8 +138,9 @@ def suites():
     s.case("out of warranty with nothing to pay: no confirmation",
            {"opened_at": "2026-08-01T10:00:00+08:00", "request": {"onsite": False, "parts_replaced": False}},
            ["in_warranty", "fees", "fee_confirmation_required", "escalations", "required_forms"])
-    s.case("the reply is due 24 hours later, in the ticket's own offset",
-           {"opened_at": "2026-12-31T23:15:00-03:00"}, ["response_due"])
+    for market in ("domestic", "export"):
+        s.case(f"{market}: the reply is due 24 hours later, in the ticket's own offset",
+               {"market": market, "opened_at": "2026-12-31T23:15:00-03:00"}, ["response_due"])
     out.append(s)
 
     # ---------------------------------------------------------------- on-site window
@@ -188,15 +189,20 @@ def suites():
     # ---------------------------------------------------------------- maintenance
     s = Suite("maintenance", "Maintenance visits a year by fleet (7.1.4, 7.2.4) and when a maintenance visit is free.",
               merge(EQUIPMENT, {"request": {"kind": "maintenance", "parts_replaced": False}, "fault": None}))
-    s.case("20 units held or more: two visits a year",
-           {"customer": {"units_held": 20}}, ["maintenance_visits_per_year", "onsite_covered", "visit_chargeable"])
-    s.case("19 units held: one visit a year", {"customer": {"units_held": 19}}, ["maintenance_visits_per_year"])
-    s.case("10 units held: one visit a year", {"customer": {"units_held": 10}}, ["maintenance_visits_per_year"])
-    s.case("9 units held and 5 bought in one order: one visit a year",
-           {"customer": {"units_held": 9, "largest_single_purchase": 5}}, ["maintenance_visits_per_year"])
-    s.case("9 units held and at most 4 in one order: no free maintenance",
-           {"customer": {"units_held": 9, "largest_single_purchase": 4}},
-           ["maintenance_visits_per_year", "onsite_covered", "visit_chargeable", "fees"])
+    for market in ("domestic", "export"):
+        s.case(f"{market}: 20 units held or more: two visits a year",
+               {"market": market, "customer": {"units_held": 20}},
+               ["maintenance_visits_per_year", "onsite_covered", "visit_chargeable"])
+        s.case(f"{market}: 19 units held: one visit a year",
+               {"market": market, "customer": {"units_held": 19}}, ["maintenance_visits_per_year"])
+        s.case(f"{market}: 10 units held: one visit a year",
+               {"market": market, "customer": {"units_held": 10}}, ["maintenance_visits_per_year"])
+        s.case(f"{market}: 9 units held and 5 bought in one order: one visit a year",
+               {"market": market, "customer": {"units_held": 9, "largest_single_purchase": 5}},
+               ["maintenance_visits_per_year"])
+        s.case(f"{market}: 9 units held and at most 4 in one order: no free maintenance",
+               {"market": market, "customer": {"units_held": 9, "largest_single_purchase": 4}},
+               ["maintenance_visits_per_year", "onsite_covered", "visit_chargeable", "fees"])
     s.case("the second visit of a large fleet is free",
            {"customer": {"units_held": 25, "maintenance_visits_used": 1}},
            ["maintenance_visits_per_year", "onsite_covered", "visit_chargeable"])
@@ -254,10 +260,10 @@ def suites():
     # ---------------------------------------------------------------- faults, forms and escalations
     s = Suite("faults-forms-escalations", "Quality faults (5.1.2, 6.8), repeat repairs (6.6), forms (6.7, 7.1.7, 8) and escalations (4.2, 5.1.4, 6.8, 6.9).",
               merge(EQUIPMENT, {"opened_at": "2025-07-10T10:00:00+08:00"}))
-    for cause, quality in (("manufacturing", True), ("assembly", True), ("material", True),
-                           ("outsourced_part", True), ("customer", False)):
-        s.case(f"a fault caused by {cause.replace('_', ' ')}",
-               {"fault": {"cause": cause}}, ["quality_fault", "parts_chargeable", "escalations"])
+    for market in ("domestic", "export"):
+        for cause in ("manufacturing", "assembly", "material", "outsourced_part", "customer"):
+            s.case(f"{market}: a fault caused by {cause.replace('_', ' ')}",
+                   {"market": market, "fault": {"cause": cause}}, ["quality_fault", "parts_chargeable", "escalations"])
     s.case("export: a customer-caused fault pays for parts",
            {"market": "export", "fault": {"cause": "customer"}},
            ["quality_fault", "parts_chargeable", "fees", "escalations"])
@@ -268,12 +274,18 @@ def suites():
                {"market": market, "fault": {"repeat_of": "T-2025-0042"}}, ["repeat_repair"])
     s.case("no fault at all: no quality fault",
            {"fault": None, "request": {"kind": "maintenance"}}, ["quality_fault", "repeat_repair", "escalations"])
-    s.case("parts mailed without a visit: only the quality feedback form",
-           {"request": {"onsite": False}}, ["required_forms", "visit_chargeable"])
-    s.case("a remote fix with no parts needs no form",
-           {"request": {"onsite": False, "parts_replaced": False}}, ["required_forms", "fees"])
-    s.case("an installation adds the training assessment form",
-           {"request": {"kind": "installation"}, "unit": {"install_count": 0}}, ["required_forms"])
+    for market in ("domestic", "export"):
+        s.case(f"{market}: a repair on site needs the feedback, receipt and survey forms",
+               {"market": market}, ["required_forms"])
+        s.case(f"{market}: parts mailed without a visit: only the quality feedback form",
+               {"market": market, "request": {"onsite": False}}, ["required_forms", "visit_chargeable"])
+        s.case(f"{market}: a remote fix with no parts needs no form",
+               {"market": market, "request": {"onsite": False, "parts_replaced": False}}, ["required_forms", "fees"])
+        s.case(f"{market}: an installation adds the training assessment form",
+               {"market": market, "request": {"kind": "installation"}, "unit": {"install_count": 0}}, ["required_forms"])
+        s.case(f"{market}: remote training needs only the training assessment",
+               {"market": market, "request": {"kind": "training", "onsite": False, "parts_replaced": False}},
+               ["required_forms"])
     s.case("out of warranty with parts and a visit: sales quotes them",
            {"opened_at": "2026-07-10T10:00:00+08:00", "fault": {"cause": "outsourced_part"}},
            ["fees", "fee_confirmation_required", "escalations"])
