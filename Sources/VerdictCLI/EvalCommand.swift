@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import VerdictTestRunner
 import VerdictOutput
 import VerdictRuntime
 
@@ -29,6 +31,12 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "With --format text: the language of the explanation, en or zh.")
     var lang: String = "en"
 
+    @Option(name: .long, help: "Write a coverage report of the tickets to this file (answers still go to stdout).")
+    var coverage: String?
+
+    @Option(name: .long, help: "The coverage report's format: text, json or lcov (default: by the file's extension).")
+    var coverageFormat: String?
+
     func run() throws {
         let set = try PolicyLoading.load(policies)
         let plan: AskPlan
@@ -46,12 +54,30 @@ struct EvalCommand: ParsableCommand {
             Output.stderr("error: unknown language `\(lang)`; languages: en, zh\n")
             throw ExitStatus.usage.code
         }
+        var coverageFormat = CoverageFormat.text
+        if let path = coverage {
+            let guess: CoverageFormat = path.hasSuffix(".json") ? .json : (path.hasSuffix(".info") || path.hasSuffix(".lcov") ? .lcov : .text)
+            guard let chosen = self.coverageFormat.map(CoverageFormat.init(rawValue:)) ?? guess else {
+                Output.stderr("error: unknown coverage format `\(self.coverageFormat ?? "")`; formats: text, json, lcov\n")
+                throw ExitStatus.usage.code
+            }
+            coverageFormat = chosen
+        }
+        let tracer = coverage == nil ? nil : CoverageTracer(running: set.compiled.traced())
         let sink = TicketSink(
-            policies: set, plan: plan, explain: explain, textExplanations: explain && format == "text" ? language : nil)
+            policies: set, plan: plan, explain: explain, textExplanations: explain && format == "text" ? language : nil,
+            tracers: tracer.map { [$0] } ?? [])
         let summary = TicketStream().run(
             sink,
             read: { Output.readStdin($0) },
             write: { Output.write(fd: 1, $0) })
+        if let tracer, let path = coverage {
+            let text = CoverageReport(tracer, set: set).render(coverageFormat)
+            guard (try? text.write(toFile: path, atomically: true, encoding: .utf8)) != nil else {
+                Output.stderr("error: cannot write the coverage report to `\(path)`\n")
+                throw ExitStatus.io.code
+            }
+        }
         if !summary.inputOK {
             Output.stderr("error: cannot read standard input: \(Output.describe(errno: Output.readError))\n")
             // Nothing read at all is a usage problem (stdin is a folder, say).
