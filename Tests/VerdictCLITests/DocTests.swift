@@ -9,7 +9,7 @@ import Testing
 /// carry over from block to block. Set DOCS_RECORD=1 to write what the
 /// commands print back into the pages (after a deliberate change).
 enum DocTranscripts {
-    static let pages = ["docs/cli.md"]
+    static let pages = ["docs/cli.md", "docs/owners-guide.md"]
 
     struct Command {
         var text: String
@@ -39,6 +39,15 @@ enum DocTranscripts {
             while text.hasSuffix("\\"), i + 1 < lines.count {
                 i += 1
                 text = String(text.dropLast()) + "\n" + lines[i]
+            }
+            // A here-document (`<<'EOF'`) runs to its terminator line: it is input, not output.
+            if let range = text.range(of: #"<<-?'?([A-Z]+)'?"#, options: .regularExpression) {
+                let terminator = String(text[range].filter { $0.isUppercase })
+                while i + 1 < lines.count {
+                    i += 1
+                    text += "\n" + lines[i]
+                    if lines[i] == terminator { break }
+                }
             }
             i += 1
             let start = i

@@ -90,7 +90,7 @@ func changes(_ d: SetDiff, _ name: String) -> [Change] {
             new: "quality_fault && in_warranty", affects: "escalations"),
         Expected(
             name: "catalogue amount", file: "base.yaml",
-            edit: { $0.replacingOccurrences(of: "parts: {label: {zh: 配件费, en: Parts fee}, clause: \"7.1.6\"}", with: "parts: {label: {zh: 配件费, en: Parts fee}, clause: \"7.1.6\", amount: 80, currency: EUR}") },
+            edit: { $0.replacingOccurrences(of: "parts: {label: {zh: 配件费, en: Parts fee}, clause: [\"7.1.6\", \"7.2.6\"]}", with: "parts: {label: {zh: 配件费, en: Parts fee}, clause: [\"7.1.6\", \"7.2.6\"], amount: 80, currency: EUR}") },
             policy: "material", kind: .changed, subject: "catalogue entry `fee_items.parts`", aspect: "amount",
             old: "no amount", new: "80 EUR", affects: nil),
         Expected(

@@ -86,7 +86,7 @@ func snapshots(_ files: [(path: String, bytes: [UInt8])]) throws -> [String: Pol
         ("enum values", "base.yaml", { $0.replacingOccurrences(of: "values: [domestic, export]", with: "values: [domestic, export, eu]") }),
         ("title", "domestic.yaml", { $0.replacingOccurrences(of: "en: Service rules for domestic equipment", with: "en: Domestic equipment") }),
         ("clause", "equipment.yaml", { $0.replacingOccurrences(of: "        clause: \"4.2\"\n", with: "        clause: \"4.2.1\"\n") }),
-        ("catalogue amount", "base.yaml", { $0.replacingOccurrences(of: "parts: {label: {zh: 配件费, en: Parts fee}, clause: \"7.1.6\"}", with: "parts: {label: {zh: 配件费, en: Parts fee}, clause: \"7.1.6\", amount: 120.5, currency: CNY}") }),
+        ("catalogue amount", "base.yaml", { $0.replacingOccurrences(of: "parts: {label: {zh: 配件费, en: Parts fee}, clause: [\"7.1.6\", \"7.2.6\"]}", with: "parts: {label: {zh: 配件费, en: Parts fee}, clause: [\"7.1.6\", \"7.2.6\"], amount: 120.5, currency: CNY}") }),
         ("catalogue label", "base.yaml", { $0.replacingOccurrences(of: "en: Purchasing}", with: "en: Procurement}") }),
         ("expression", "equipment.yaml", { $0.replacingOccurrences(of: "expr: ticket_date < warranty_end", with: "expr: ticket_date <= warranty_end") }),
         ("item order", "equipment.yaml", {
