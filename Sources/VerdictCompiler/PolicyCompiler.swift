@@ -167,10 +167,11 @@ struct PolicyCompiler {
         for p in policy.parameters {
             sourceMap.positions[.parameter(p.name)] = p.at
             if let origin = policy.parameterOrigins[p.name] { sourceMap.positions[.parameterOrigin(p.name)] = origin }
-            guard let type = p.type else {
+            guard let written = p.type else {
                 error(.missingType, p.at, "parameter `\(p.name)` needs `type`")
                 continue
             }
+            guard let type = resolve(written, at: p.at) else { continue }
             if p.clause == nil {
                 error(.missingClause, p.at, "parameter `\(p.name)` needs `clause`: the guideline clause it comes from")
             }
@@ -249,8 +250,33 @@ struct PolicyCompiler {
                 out.append(v)
             }
             return .list(out)
-        case .catalogList:
-            return typed(literal, valueType: .list(.string), what: what)
+        case .catalogList(let name):
+            guard case .list(let v)? = typed(literal, valueType: .list(.string), what: what) else { return nil }
+            // Each id must be an entry of the catalogue.
+            if let entries = catalogs[name]?.entries.map(\.id), case .list(let items) = literal.kind {
+                for (item, value) in zip(items, v) {
+                    if case .string(let id) = value, !entries.contains(id) {
+                        error(
+                            .unknownCatalogEntry, item.at, "`\(id)` is not an entry of catalogue `\(name)`",
+                            help: Suggest.help(for: id, in: entries))
+                        return nil
+                    }
+                }
+            }
+            return .list(v)
+        case .enumeration(let values, let of):
+            guard case .string(let s)? = typed(literal, valueType: .string, what: what) else { return nil }
+            guard values.contains(s) else {
+                let whose = of.map { "a value of input `\($0)`" } ?? "one of its values"
+                error(
+                    .notAnEnumValue, literal.at, "`\(s)` (\(what)) is not \(whose)",
+                    help: Suggest.help(for: s, in: values) ?? "values: " + values.joined(separator: ", "))
+                return nil
+            }
+            return .string(s)
+        case .named(let name):
+            error(.unknownType, literal.at, "`\(name)` is not a type")
+            return nil
         default:
             guard case .scalar(let s) = literal.kind else {
                 error(.typeMismatch, literal.at, "\(what) must be a single value of type \(valueType)")
@@ -269,7 +295,7 @@ struct PolicyCompiler {
                 if let d = CELDate.parse(s.text) { return .date(d) }
             case .timestamp:
                 if let t = CELTimestamp.parse(s.text) { return .timestamp(t) }
-            case .list, .catalogList:
+            case .list, .catalogList, .enumeration, .named:
                 break
             }
             error(.typeMismatch, literal.at, Self.typeMismatch(what: what, type: valueType, scalar: s))
@@ -304,9 +330,45 @@ struct PolicyCompiler {
 
     // MARK: - Rule names
 
+    /// Rule types with `of: NAME` resolved, by rule index.
+    private var ruleTypes: [ValueType?] = []
+
+    /// `of: NAME` read: a list of an enum input's values, or of a catalogue's ids.
+    private mutating func resolve(_ t: ValueType, at: SourceRef) -> ValueType? {
+        switch t {
+        case .list(.named(let name)):
+            if catalogs[name] != nil { return .catalogList(name) }
+            if let input = policy.inputs.input(at: name), case .enumeration(let values) = input.type {
+                return .list(.enumeration(values, of: name))
+            }
+            let enums = Self.enumInputs(policy.inputs)
+            error(
+                .unknownType, at, "`of: \(name)` names neither an enum input nor a catalogue",
+                help: Suggest.help(for: name, in: enums + catalogs.keys.sorted())
+                    ?? "enum inputs: \(enums.joined(separator: ", ")); catalogues: \(catalogs.keys.sorted().joined(separator: ", "))")
+            return nil
+        case .list(let inner):
+            return resolve(inner, at: at).map(ValueType.list)
+        case .named(let name):
+            error(.unknownType, at, "`\(name)` is not a type")
+            return nil
+        default:
+            return t
+        }
+    }
+
+    static func enumInputs(_ fields: [InputDecl]) -> [String] {
+        fields.flatMap { f -> [String] in
+            if let children = f.fields { return enumInputs(children) }
+            if case .enumeration = f.type { return [f.path] }
+            return []
+        }
+    }
+
     private mutating func declareRules() -> [Int] {
         let inputNames = Set(policy.inputs.map(\.name))
-        return policy.rules.map { r in
+        ruleTypes = policy.rules.map { r in r.type.flatMap { resolve($0, at: r.at) } }
+        return policy.rules.enumerated().map { i, r in
             sourceMap.positions[.rule(r.name)] = r.at
             if inputNames.contains(r.name) {
                 error(.nameClash, r.at, "rule `\(r.name)` has the name of an input; rename one of them")
@@ -317,7 +379,7 @@ struct PolicyCompiler {
             if CELNames.isReserved(r.name) {
                 error(.reservedName, r.at, "`\(r.name)` is a reserved word in expressions; rename the rule")
             }
-            return declare(r.name, r.type?.celType ?? .dyn, kind: .rule(-1))
+            return declare(r.name, ruleTypes[i]?.celType ?? .dyn, kind: .rule(-1))
         }
     }
 
@@ -326,10 +388,11 @@ struct PolicyCompiler {
     private mutating func compileRule(_ decl: RuleDecl, index: Int, slot: Int) -> (CompiledRule, RuleSnapshot)? {
         slotKinds[slot] = .rule(index)
         let what = "rule `\(decl.name)`"
-        guard let type = decl.type else {
+        guard decl.type != nil else {
             error(.missingType, decl.at, "\(what) needs `type`")
             return nil
         }
+        guard let type = ruleTypes[index] else { return nil }
         if decl.clause == nil {
             error(.missingClause, decl.at, "\(what) needs `clause`: the guideline clause it implements")
         }

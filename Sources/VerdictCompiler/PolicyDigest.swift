@@ -96,6 +96,8 @@ public enum PolicyDigest {
         switch t {
         case .catalogList(let c): .object(["ids_of": .string(c)])
         case .list(let e): .object(["list": type(e)])
+        case .enumeration(let values, let of):
+            of.map { .object(["enum_of": .string($0)]) } ?? .object(["enum": .array(values.map(CanonicalJSON.string))])
         default: .string(t.description)
         }
     }

@@ -9,8 +9,8 @@ public enum FormatKeys {
         "sections", "inputs", "parameters", "rules", "catalogs",
     ]
     public static let input = ["type", "values", "optional", "default", "min", "max", "label", "fields", "of"]
-    public static let parameter = ["type", "of", "value", "min", "max", "clause", "label"]
-    public static let rule = ["type", "of", "decision", "clause", "label", "expr", "table", "items"]
+    public static let parameter = ["type", "of", "values", "value", "min", "max", "clause", "label"]
+    public static let rule = ["type", "of", "values", "decision", "clause", "label", "expr", "table", "items"]
     public static let table = ["hit", "rows", "default"]
     public static let row = ["when", "then", "clause", "label"]
     public static let item = ["id", "when", "clause", "label"]
@@ -176,9 +176,26 @@ struct PolicyDecoder {
         return Label(zh: zh, en: en)
     }
 
-    /// `bool`, `int`, `double`, `string`, `date`, `timestamp`, or `list` with `of`.
-    mutating func valueType(_ typeNode: YAMLNode, of ofNode: YAMLNode?, catalogsAllowed: Bool) -> ValueType? {
+    /// `bool`, `int`, `double`, `string`, `date`, `timestamp`, `enum` with
+    /// `values`, or `list` with `of` (a type, an enum input or a catalogue).
+    mutating func valueType(
+        _ typeNode: YAMLNode, of ofNode: YAMLNode?, values valuesNode: YAMLNode? = nil, catalogsAllowed: Bool
+    ) -> ValueType? {
         guard let t = string(typeNode, "`type`") else { return nil }
+        if t == "enum" {
+            guard let valuesNode, case .sequence(let items) = valuesNode.kind, !items.isEmpty else {
+                error(.missingKey, typeNode, "`type: enum` needs `values`: a list of the allowed values")
+                return nil
+            }
+            var values: [String] = []
+            for item in items {
+                guard let v = string(item, "an enum value") else { continue }
+                if values.contains(v) { error(.duplicateEnumValue, item, "duplicate enum value `\(v)`") }
+                values.append(v)
+            }
+            return .enumeration(values, of: nil)
+        }
+        if let valuesNode { error(.conflictingKeys, valuesNode, "`values` goes only with `type: enum`") }
         let scalarTypes: [String: ValueType] = [
             "bool": .bool, "int": .int, "double": .double, "string": .string, "date": .date, "timestamp": .timestamp,
         ]
@@ -189,8 +206,8 @@ struct PolicyDecoder {
         guard t == "list" else {
             error(
                 .unknownType, typeNode, "unknown type `\(t)`",
-                help: Suggest.help(for: t, in: Array(scalarTypes.keys) + ["list"])
-                    ?? "types: bool, int, double, string, date, timestamp, list")
+                help: Suggest.help(for: t, in: Array(scalarTypes.keys) + ["list", "enum"])
+                    ?? "types: bool, int, double, string, date, timestamp, enum, list")
             return nil
         }
         guard let ofNode, let of = string(ofNode, "`of`") else {
@@ -200,7 +217,10 @@ struct PolicyDecoder {
             return nil
         }
         if let v = scalarTypes[of] { return .list(v) }
-        if catalogsAllowed, Names.isName(of) { return .catalogList(of) }
+        // An enum input (`fault.cause`) or a catalogue (`forms`): the compiler knows which.
+        if of.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ Names.isName(String($0)) }) {
+            return .list(.named(of))
+        }
         error(.unknownType, ofNode, "unknown item type `\(of)`", help: Suggest.help(for: of, in: Array(scalarTypes.keys)))
         return nil
     }
@@ -386,7 +406,7 @@ struct PolicyDecoder {
         guard let f = fields(node, "parameter `\(name)`", allowed: FormatKeys.parameter) else { return nil }
         var p = ParameterDecl(name: name, value: f["value"].map { Literal($0.value, file: file) }, at: ref(keyNode))
         if let t = f["type"] {
-            p.type = valueType(t.value, of: f["of"]?.value, catalogsAllowed: false)
+            p.type = valueType(t.value, of: f["of"]?.value, values: f["values"]?.value, catalogsAllowed: true)
         } else if let o = f["of"] {
             error(.conflictingKeys, o.key, "`of` goes only with `type: list`")
         }
@@ -404,7 +424,7 @@ struct PolicyDecoder {
         guard let f = fields(node, what, allowed: FormatKeys.rule) else { return nil }
         var r = RuleDecl(name: name, at: ref(keyNode))
         if let t = f["type"] {
-            r.type = valueType(t.value, of: f["of"]?.value, catalogsAllowed: true)
+            r.type = valueType(t.value, of: f["of"]?.value, values: f["values"]?.value, catalogsAllowed: true)
         } else if let o = f["of"] {
             error(.conflictingKeys, o.key, "`of` goes only with `type: list`")
         }

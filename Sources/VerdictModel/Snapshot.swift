@@ -6,6 +6,11 @@ public indirect enum ValueType: Hashable, Sendable, CustomStringConvertible {
     /// A list of ids from a catalogue (`of: forms`): a list of strings whose items must be catalogue entries.
     case catalogList(String)
     case list(ValueType)
+    /// Text that must be one of `values`: an enum of its own (`type: enum`), or an
+    /// input's (`of: fault.cause`, with `of` naming the input).
+    case enumeration([String], of: String?)
+    /// `of: NAME` as written, before the compiler knows whether NAME is an enum input or a catalogue.
+    case named(String)
 
     public var description: String {
         switch self {
@@ -17,6 +22,8 @@ public indirect enum ValueType: Hashable, Sendable, CustomStringConvertible {
         case .timestamp: "timestamp"
         case .catalogList(let c): "list of `\(c)` ids"
         case .list(let e): "list of \(e)"
+        case .enumeration(let values, let of): of.map { "a value of `\($0)`" } ?? "one of \(values.joined(separator: ", "))"
+        case .named(let n): "`\(n)`"
         }
     }
 
@@ -31,6 +38,8 @@ public indirect enum ValueType: Hashable, Sendable, CustomStringConvertible {
         case .timestamp: .timestamp
         case .catalogList: .list(.string)
         case .list(let e): .list(e.celType)
+        case .enumeration: .string
+        case .named: .dyn
         }
     }
 }

@@ -53,7 +53,9 @@ public struct PolicyPrinter {
     func type(_ t: ValueType) -> String {
         switch t {
         case .catalogList(let c): return "list, of: \(c)"
+        case .list(.enumeration(_, let of?)): return "list, of: \(of)"
         case .list(let e): return "list, of: \(type(e))"
+        case .enumeration(let values, let of): return of.map { "enum, of: \($0)" } ?? "enum, values: \(list(values))"
         default: return t.description
         }
     }

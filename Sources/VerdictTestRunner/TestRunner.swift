@@ -378,6 +378,8 @@ struct CaseChecker {
                 out.append(.string(s.text))
             }
             return .list(out)
+        case (.enumeration(let values, _), .scalar(let s)):
+            return values.contains(s.text) ? .string(s.text) : nil
         case (_, .scalar(let s)):
             switch t {
             case .bool: return !s.isQuoted ? s.bool.map(CELValue.bool) : nil
@@ -402,6 +404,8 @@ struct CaseChecker {
         case .timestamp: "an RFC 3339 timestamp"
         case .catalogList(let c): "a list of `\(c)` ids, e.g. [a, b]"
         case .list(let e): "a list of \(describe(e))"
+        case .enumeration(let values, _): "one of " + values.joined(separator: ", ")
+        case .named(let n): "a value of `\(n)`"
         }
     }
 }

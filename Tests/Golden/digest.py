@@ -83,8 +83,10 @@ def to_int(text):
 
 
 def typed(value, vtype):
-    if isinstance(vtype, dict):  # {"list": T} or {"ids_of": C}
-        inner = vtype.get("list", "string")
+    if isinstance(vtype, dict):
+        if "enum" in vtype or "enum_of" in vtype:
+            return value
+        inner = vtype.get("list", "string")  # {"list": T} or {"ids_of": C}
         return [typed(v, inner) for v in value]
     if vtype == "bool":
         return value in ("true", "True", "TRUE")
@@ -99,14 +101,29 @@ def typed(value, vtype):
     raise ValueError(vtype)
 
 
-def value_type(node, catalogs_allowed):
+def value_type(node, inputs_by_path):
     t = node["type"]
     if t in SCALARS:
         return t
+    if t == "enum":
+        return {"enum": list(node["values"])}
     of = node["of"]
     if of in SCALARS:
         return {"list": of}
-    return {"ids_of": of}
+    declared = inputs_by_path.get(of)
+    if isinstance(declared, dict) and declared.get("type") == "enum":
+        return {"list": {"enum_of": of}}  # an enum input's values
+    return {"ids_of": of}  # a catalogue's ids
+
+
+def input_paths(fields, prefix=""):
+    """Every declared input by dotted path."""
+    out = {}
+    for name, node in fields.items():
+        out[prefix + name] = node
+        if isinstance(node, dict) and node.get("type") == "object":
+            out.update(input_paths(node["fields"], prefix + name + "."))
+    return out
 
 
 def clause(c):
@@ -223,8 +240,9 @@ def canonical(docs, leaf):
     sections = [d["sections"] for d in chain(docs, leaf) if "sections" in d]
     if sections:
         policy["sections"] = clause(sections[-1])
+    paths = input_paths(ins)
     for pname, p in params.items():
-        vt = value_type(p, False)
+        vt = value_type(p, paths)
         o = {"type": vt, "value": typed(p["value"], vt), "clause": clause(p["clause"]), "label": label(p["label"])}
         for k in ("min", "max"):
             if k in p:
@@ -233,7 +251,7 @@ def canonical(docs, leaf):
     for rname, r in rules.items():
         o = {
             "name": rname,
-            "type": value_type(r, True),
+            "type": value_type(r, paths),
             "decision": r.get("decision", "false") in ("true", "True", "TRUE"),
             "clause": clause(r["clause"]),
             "label": label(r["label"]),
