@@ -3,8 +3,9 @@
 // and the whitespace rule of policy digests.
 
 /// "did you mean `x`?" over a set of candidate names: the closest one within a
-/// small edit distance (Levenshtein, case-insensitive); ties go to the name
-/// that sorts first.
+/// small edit distance (optimal string alignment: insertions, deletions,
+/// substitutions and swaps of two neighbours, so `lable` is one edit from
+/// `label`; case-insensitive); ties go to the name that sorts first.
 public enum Suggest {
     /// The closest candidate, or nil when none is close enough. With
     /// `lastSegment`, a dotted candidate (`unit.installed_on`) also matches on
@@ -41,17 +42,20 @@ public enum Suggest {
         closest(to: name, in: candidates, lastSegment: lastSegment).map { "did you mean `\($0)`?" }
     }
 
-    static func distance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
+    public static func distance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
+        var before = [Int](repeating: 0, count: b.count + 1)
         var prev = Array(0...b.count)
         var cur = [Int](repeating: 0, count: b.count + 1)
         for i in 1...a.count {
             cur[0] = i
             for j in 1...b.count {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                var d = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d = min(d, before[j - 2] + 1) }
+                cur[j] = d
             }
-            swap(&prev, &cur)
+            (before, prev, cur) = (prev, cur, before)
         }
         return prev[b.count]
     }

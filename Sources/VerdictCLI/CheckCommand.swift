@@ -1,25 +1,74 @@
 import ArgumentParser
 import VerdictCompiler
+import VerdictModel
+import VerdictOutput
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// `verdict check`: load and check the policies; print every problem.
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Load and check the policies, printing every problem as file:line:column.",
-        discussion: "Exit status: 0 when the policies are clean, 1 when not."
+        discussion: """
+            Errors stop the policies from loading; warnings (codes W…) point at what
+            probably is not meant: declarations nothing uses, selector values no policy
+            answers, table rows that can never match, gaps in tables.
+            Exit status: 0 when there is no error (and, with --strict, no warning), 1 when there is.
+            """
     )
 
     @Option(name: .long, help: "The policy folder.")
     var policies: String = "./policies"
 
+    @Flag(name: .long, help: "Fail on warnings too.")
+    var strict = false
+
+    @Option(name: .long, help: "text, or json (one object per line, for editors and CI).")
+    var format: String = "text"
+
     func run() throws {
-        let set = try PolicyLoading.load(policies, toStdout: true, failure: .failure)
-        var text = ""
-        for p in set.policies {
-            let from = p.dating?.from.map { " (from \($0))" } ?? ""
-            text += "\(p.identity.description)\(from): \(p.decisionNames.count) decisions, \(p.digest)\n"
+        guard format == "text" || format == "json" else {
+            Output.stderr("error: unknown format `\(format)`; formats: text, json\n")
+            throw ExitStatus.usage.code
         }
-        text += "ok: \(set.policies.count) polic\(set.policies.count == 1 ? "y" : "ies") checked\n"
-        guard Output.stdout(text) else { throw ExitStatus.failure.code }
+        let colour = format == "text" && isatty(1) == 1 && getenv("NO_COLOR") == nil
+        let set: PolicySet
+        do {
+            set = try PolicySet.load(directory: policies)
+        } catch {
+            guard print(error.diagnostics, error.sources, colour: colour) else { throw ExitStatus.io.code }
+            throw ExitStatus.failure.code
+        }
+        guard print(set.warnings, set.sources, colour: colour) else { throw ExitStatus.io.code }
+        if format == "text" {
+            var text = ""
+            for p in set.policies {
+                let from = p.dating?.from.map { " (from \($0))" } ?? ""
+                text += "\(p.identity.description)\(from): \(p.decisionNames.count) decisions, \(p.digest)\n"
+            }
+            let n = set.policies.count
+            let w = set.warnings.count
+            text += "ok: \(n) polic\(n == 1 ? "y" : "ies") checked"
+            text += w == 0 ? "\n" : ", \(w) warning\(w == 1 ? "" : "s")\n"
+            guard Output.stdout(text) else { throw ExitStatus.io.code }
+        }
+        if strict, !set.warnings.isEmpty { throw ExitStatus.failure.code }
+    }
+
+    /// The diagnostics, and (as text) a count; false when stdout cannot be written.
+    func print(_ diagnostics: [PolicyDiagnostic], _ sources: [String: [UInt8]], colour: Bool) -> Bool {
+        if format == "json" {
+            return Output.stdout(diagnostics.map { DiagnosticRenderer.json($0) }.joined())
+        }
+        var text = ""
+        for d in diagnostics { text += DiagnosticRenderer.render(d, source: sources[d.file], colour: colour) }
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        if errors > 0 { text += "\(errors) problem\(errors == 1 ? "" : "s") in the policies\n" }
+        return Output.stdout(text)
     }
 }

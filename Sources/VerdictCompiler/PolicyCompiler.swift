@@ -8,6 +8,10 @@ public struct CompiledUnit: Sendable {
     public var compiled: CompiledPolicy
     public var snapshot: PolicySnapshot
     public var sourceMap: PolicySourceMap
+    /// Inputs, parameters and catalogue entries marked `informational`: `check` does not warn when nothing uses them.
+    public var informational: Set<PolicyElement> = []
+    /// Parameters and rules declared anew below the root with a name close to an inherited one: name → inherited name.
+    public var nearInherited: [String: String] = [:]
 }
 
 /// Stage 5 of loading: turns a resolved policy into a `CompiledUnit` in named
@@ -95,7 +99,20 @@ struct PolicyCompiler {
                 name: policy.name, version: policy.version, digest: PolicyDigest.digest(of: snapshot)),
             selectors: selectors, dating: dating, slotNames: slotNames, slotKinds: slotKinds, initialValues: initialValues,
             inputs: InputPlan(roots: planned.map(\.node)), rules: rules, graph: graph, environment: env)
-        return CompiledUnit(compiled: compiled, snapshot: snapshot, sourceMap: sourceMap)
+        var informational = Set<PolicyElement>()
+        func inputs(_ fields: [InputDecl]) {
+            for f in fields {
+                if f.informational { informational.insert(.input(f.path)) }
+                if let children = f.fields { inputs(children) }
+            }
+        }
+        inputs(policy.inputs)
+        for p in policy.parameters where p.informational == true { informational.insert(.parameter(p.name)) }
+        for c in policy.catalogs {
+            for e in c.entries where e.informational { informational.insert(.catalogEntry(catalog: c.name, id: e.id)) }
+        }
+        return CompiledUnit(compiled: compiled, snapshot: snapshot, sourceMap: sourceMap, informational: informational,
+            nearInherited: policy.nearInherited)
     }
 
     // MARK: - Inputs
@@ -168,7 +185,9 @@ struct PolicyCompiler {
             sourceMap.positions[.parameter(p.name)] = p.at
             if let origin = policy.parameterOrigins[p.name] { sourceMap.positions[.parameterOrigin(p.name)] = origin }
             guard let written = p.type else {
-                error(.missingType, p.at, "parameter `\(p.name)` needs `type`")
+                error(
+                    .missingType, p.at, "parameter `\(p.name)` needs `type`",
+                    help: policy.nearInherited[p.name].map { "did you mean to override the inherited `\($0)`?" })
                 continue
             }
             guard let type = resolve(written, at: p.at) else { continue }
@@ -389,7 +408,9 @@ struct PolicyCompiler {
         slotKinds[slot] = .rule(index)
         let what = "rule `\(decl.name)`"
         guard decl.type != nil else {
-            error(.missingType, decl.at, "\(what) needs `type`")
+            error(
+                .missingType, decl.at, "\(what) needs `type`",
+                help: policy.nearInherited[decl.name].map { "did you mean to override the inherited `\($0)`?" })
             return nil
         }
         guard let type = ruleTypes[index] else { return nil }

@@ -6,12 +6,19 @@ import VerdictRuntime
 /// Every policy of a folder, loaded, checked and compiled: all or nothing.
 /// For each concrete policy (those that answer tickets, sorted by name): its
 /// runtime form, its snapshot and its source map, at the same index.
-public final class PolicySet: Sendable {
+public final class PolicySet: @unchecked Sendable {
     public let compiled: CompiledPolicySet
     public let snapshots: [PolicySnapshot]
     public let sourceMaps: [PolicySourceMap]
+    /// What marks itself as kept for the record, per policy.
+    let informational: [Set<PolicyElement>]
+    /// New names close to inherited ones, per policy (a misspelt override, when nothing uses the new name).
+    let nearInherited: [[String: String]]
     /// The text of every file read, by path (for rendering positions).
     public let sources: [String: [UInt8]]
+    /// Problems that do not stop the policies from working (`check` prints
+    /// them; `check --strict` fails on them), sorted by position.
+    public internal(set) var warnings: [PolicyDiagnostic] = []
 
     init(units: [CompiledUnit], sources: [String: [UInt8]]) {
         let compiled = CompiledPolicySet(policies: units.map(\.compiled))
@@ -20,6 +27,8 @@ public final class PolicySet: Sendable {
         self.compiled = compiled
         self.snapshots = order.map { units[$0].snapshot }
         self.sourceMaps = order.map { units[$0].sourceMap }
+        self.informational = order.map { units[$0].informational }
+        self.nearInherited = order.map { units[$0].nearInherited }
         self.sources = sources
     }
 
@@ -135,9 +144,15 @@ public final class PolicySet: Sendable {
                 .overlappingPolicies, at,
                 "policies `\(a)` and `\(b)` both apply to tickets with \(o.example.joined(separator: " and ")); make their `applies_to` disjoint")
         }
+        if !log.diagnostics.contains(where: { $0.severity == .error }) {
+            log.append(contentsOf: PolicyWarnings(set: set).all())
+        }
         // The same mistake in a shared base is reported once, not once per market.
         let unique = Array(Set(log.diagnostics)).sorted()
-        guard unique.isEmpty else { throw PolicyLoadError(diagnostics: unique, sources: sources) }
+        guard !unique.contains(where: { $0.severity == .error }) else {
+            throw PolicyLoadError(diagnostics: unique, sources: sources)
+        }
+        set.warnings = unique
         return set
     }
 }

@@ -27,6 +27,8 @@ struct ResolvedPolicy: Sendable {
     var parameters: [ParameterDecl]
     /// Where each parameter is first declared, by name.
     var parameterOrigins: [String: SourceRef] = [:]
+    /// A parameter or rule a descendant declares anew whose name is close to an inherited one: name → the inherited name.
+    var nearInherited: [String: String] = [:]
     var rules: [RuleDecl]
     var catalogs: [CatalogDecl]
 }
@@ -177,9 +179,13 @@ enum Resolver {
                     m.max = p.max ?? m.max
                     m.clause = p.clause ?? m.clause
                     m.label = p.label ?? m.label
+                    m.informational = p.informational ?? m.informational
                     m.at = p.at
                     r.parameters[i] = m
                 } else {
+                    if d.name != chain[0].name, let near = Suggest.closest(to: p.name, in: r.parameters.map(\.name)) {
+                        r.nearInherited[p.name] = near
+                    }
                     r.parameters.append(p)
                     r.parameterOrigins[p.name] = p.at
                 }
@@ -195,6 +201,9 @@ enum Resolver {
                     m.at = rule.at
                     r.rules[i] = m
                 } else {
+                    if d.name != chain[0].name, let near = Suggest.closest(to: rule.name, in: r.rules.map(\.name)) {
+                        r.nearInherited[rule.name] = near
+                    }
                     r.rules.append(rule)
                 }
             }

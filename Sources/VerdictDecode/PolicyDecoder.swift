@@ -8,13 +8,13 @@ public enum FormatKeys {
         "verdict", "policy", "version", "effective_from", "dated_by", "extends", "abstract", "applies_to", "title",
         "sections", "inputs", "parameters", "rules", "catalogs",
     ]
-    public static let input = ["type", "values", "optional", "default", "min", "max", "label", "fields", "of"]
-    public static let parameter = ["type", "of", "values", "value", "min", "max", "clause", "label"]
+    public static let input = ["type", "values", "optional", "default", "min", "max", "label", "fields", "of", "informational"]
+    public static let parameter = ["type", "of", "values", "value", "min", "max", "clause", "label", "informational"]
     public static let rule = ["type", "of", "values", "decision", "clause", "label", "expr", "table", "items"]
     public static let table = ["hit", "rows", "default"]
     public static let row = ["when", "then", "clause", "label"]
     public static let item = ["id", "when", "clause", "label"]
-    public static let entry = ["label", "clause", "amount", "currency"]
+    public static let entry = ["label", "clause", "amount", "currency", "informational"]
 }
 
 /// Reads one policy file's YAML nodes into a `PolicyDocument`, collecting
@@ -338,6 +338,7 @@ struct PolicyDecoder {
             name: name, path: path, type: type, defaultValue: f["default"].map { Literal($0.value, file: file) },
             at: ref(keyNode))
         if let p = f["optional"] { decl.optional = bool(p.value, "`optional`") ?? false }
+        if let p = f["informational"] { decl.informational = bool(p.value, "`informational`") ?? false }
         if let p = f["label"] { decl.label = label(p.value) ?? Self.reported }
         for (key, keyPath) in [("min", \InputDecl.min), ("max", \InputDecl.max)] {
             guard let p = f[key] else { continue }
@@ -414,6 +415,7 @@ struct PolicyDecoder {
         if let v = f["max"] { p.max = number(v.value, "`max`") }
         if let v = f["clause"] { p.clause = clause(v.value) ?? [] }
         if let v = f["label"] { p.label = label(v.value) ?? Self.reported }
+        if let v = f["informational"] { p.informational = bool(v.value, "`informational`") }
         return p
     }
 
@@ -518,6 +520,7 @@ struct PolicyDecoder {
             if let v = f["clause"] { e.clause = clause(v.value) ?? [] }
             if let v = f["amount"] { e.amount = number(v.value, "`amount`") }
             if let v = f["currency"] { e.currency = string(v.value, "`currency`") }
+            if let v = f["informational"] { e.informational = bool(v.value, "`informational`") ?? false }
             return e
         }
         return CatalogDecl(name: name, entries: entries, at: ref(keyNode))

@@ -90,6 +90,17 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
     public static let ticketType = DiagnosticCode("E0704", "ticket-type")
     public static let casePolicy = DiagnosticCode("E0705", "case-policy")
 
+    // W08xx: warnings (a policy that works, but probably not as meant). They fail `check --strict`.
+    public static let unusedInput = DiagnosticCode("W0801", "unused-input")
+    public static let unusedParameter = DiagnosticCode("W0802", "unused-parameter")
+    public static let unusedRule = DiagnosticCode("W0803", "unused-rule")
+    public static let unusedCatalogEntry = DiagnosticCode("W0804", "unused-catalogue-entry")
+    public static let likeInheritedName = DiagnosticCode("W0805", "like-an-inherited-name")
+    public static let uncoveredSelectors = DiagnosticCode("W0806", "uncovered-selectors")
+    public static let tableGap = DiagnosticCode("W0807", "table-gap")
+    public static let maskedRow = DiagnosticCode("W0808", "masked-row")
+    public static let tableOverlap = DiagnosticCode("E0417", "table-overlap")
+
     // E06xx: the rule graph.
     public static let ruleCycle = DiagnosticCode("E0601", "rule-cycle")
     public static let ruleChainTooLong = DiagnosticCode("E0602", "rule-chain-too-long")
@@ -122,6 +133,9 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
         invalidRegex,
         ruleCycle, ruleChainTooLong,
         unknownDecision, unknownTicketField, expectationType, ticketType, casePolicy,
+        tableOverlap,
+        unusedInput, unusedParameter, unusedRule, unusedCatalogEntry, likeInheritedName, uncoveredSelectors, tableGap,
+        maskedRow,
     ]
 }
 

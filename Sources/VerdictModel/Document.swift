@@ -62,6 +62,8 @@ public struct InputDecl: Sendable, InputTreeNode {
     public var min: Int64?
     public var max: Int64?
     public var label: Label?
+    /// Declared for the record: `check` does not warn when no rule reads it.
+    public var informational: Bool = false
     public var at: SourceRef
 
     public init(
@@ -93,6 +95,8 @@ public struct ParameterDecl: Sendable {
     public var max: Double?
     public var clause: Clause?
     public var label: Label?
+    /// A value of the guideline kept for the record (shown by `show`), which no rule need read.
+    public var informational: Bool?
     public var at: SourceRef
 
     public init(
@@ -193,6 +197,8 @@ public struct CatalogEntryDecl: Sendable {
     public var clause: Clause?
     public var amount: Double?
     public var currency: String?
+    /// An entry kept for the record, which no rule need list.
+    public var informational: Bool = false
     public var at: SourceRef
 
     public init(

@@ -1,14 +1,32 @@
+import VerdictJSONWriter
 import VerdictModel
 
 /// Renders diagnostics as `file:line:column: error: message [CODE]`, then the source
 /// line and a caret under the problem, then an optional `help:` line.
 public enum DiagnosticRenderer {
-    public static func render(_ d: PolicyDiagnostic, source: [UInt8]?) -> String {
-        guard d.line > 0 else {
-            return "\(d.file): \(d.severity.rawValue): \(d.message) [\(d.code)]\n"
-                + (d.help.map { "   help: \($0)\n" } ?? "")
+    /// ANSI colours for a terminal: bold location, red errors, yellow warnings,
+    /// a coloured caret, cyan help. The words are the same with or without.
+    struct Palette {
+        var bold = "", severity = "", caret = "", help = "", reset = ""
+
+        init(_ d: PolicyDiagnostic, colour: Bool) {
+            guard colour else { return }
+            bold = "\u{1B}[1m"
+            severity = d.severity == .error ? "\u{1B}[1;31m" : "\u{1B}[1;33m"
+            caret = d.severity == .error ? "\u{1B}[31m" : "\u{1B}[33m"
+            help = "\u{1B}[36m"
+            reset = "\u{1B}[0m"
         }
-        var out = "\(d.file):\(d.line):\(d.column): \(d.severity.rawValue): \(d.message) [\(d.code)]\n"
+    }
+
+    public static func render(_ d: PolicyDiagnostic, source: [UInt8]?, colour: Bool = false) -> String {
+        let c = Palette(d, colour: colour)
+        let head = "\(c.severity)\(d.severity.rawValue)\(c.reset)\(c.bold): \(d.message) [\(d.code)]\(c.reset)\n"
+        let helpLine = d.help.map { "   \(c.help)help:\(c.reset) \($0)\n" } ?? ""
+        guard d.line > 0 else {
+            return "\(c.bold)\(d.file):\(c.reset) " + head + helpLine
+        }
+        var out = "\(c.bold)\(d.file):\(d.line):\(d.column):\(c.reset) " + head
         if let source, let text = lineText(source, line: d.line) {
             let scalars = Array(text.unicodeScalars)
             // Keep tabs so the caret lines up under them.
@@ -24,10 +42,34 @@ public enum DiagnosticRenderer {
                     marks += (idx < scalars.count && isWide(scalars[idx])) ? "～" : "~"
                 }
             }
-            out += "   \(text)\n   \(pad)\(marks)\n"
+            out += "   \(text)\n   \(pad)\(c.caret)\(marks)\(c.reset)\n"
         }
-        if let help = d.help { out += "   help: \(help)\n" }
-        return out
+        return out + helpLine
+    }
+
+    /// One JSON object and a newline, for editors and CI:
+    /// `{"code","severity","file","line","column","end_column","message","help"}`;
+    /// `line` and `column` are 0 for a problem with a whole file; `help` is null when there is none.
+    public static func json(_ d: PolicyDiagnostic) -> String {
+        var w = JSONWriter(capacity: 256)
+        w.raw("{\"code\":")
+        w.string(d.code.description)
+        w.raw(",\"severity\":")
+        w.string(d.severity.rawValue)
+        w.raw(",\"file\":")
+        w.string(d.file)
+        w.raw(",\"line\":")
+        w.int(Int64(d.line))
+        w.raw(",\"column\":")
+        w.int(Int64(d.column))
+        w.raw(",\"end_column\":")
+        w.int(Int64(d.line > 0 ? d.column + d.length : 0))
+        w.raw(",\"message\":")
+        w.string(d.message)
+        w.raw(",\"help\":")
+        if let help = d.help { w.string(help) } else { w.null() }
+        w.raw("}\n")
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 
     /// East Asian wide characters take two terminal columns; use a full-width

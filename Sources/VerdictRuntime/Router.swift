@@ -144,6 +144,11 @@ public struct Router: Sendable {
         return .failure(RouteFailure(message: "no policy applies to \(described.joined(separator: " and "))"))
     }
 
+    /// Whether some policy's selectors accept these values (one per key; dates not considered).
+    public func selects(_ values: [String?]) -> Bool {
+        predicates.contains { preds in preds.allSatisfy { selects($0, values) } }
+    }
+
     private func selects(_ p: Predicate, _ values: [String?]) -> Bool {
         switch p {
         case .oneOf(let key, let accepted, let defaultValue):

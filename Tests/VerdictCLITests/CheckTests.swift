@@ -100,8 +100,8 @@ import Testing
             with: "expr: unit.instaled_on.addMonths(params.warranty_months)", marker: "unit.instaled_on")
         // 3. A parameter value above its maximum (max: 24).
         let badValue = try copy.edit(
-            "equipment.yaml", replacing: "  remote_support_hours_per_day:\n    type: int\n    value: 24\n",
-            with: "  remote_support_hours_per_day:\n    type: int\n    value: 25\n", marker: "25")
+            "equipment.yaml", replacing: "  remote_support_hours_per_day:\n    informational: true\n    type: int\n    value: 24\n",
+            with: "  remote_support_hours_per_day:\n    informational: true\n    type: int\n    value: 25\n", marker: "25")
         // 4. Two rules that need each other.
         _ = try copy.append(
             "material.yaml",
