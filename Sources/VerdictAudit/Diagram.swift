@@ -12,7 +12,7 @@ final class Diagram {
     private(set) var terminals: [Terminal] = []
     private var terminalIndex: [Terminal: Int32] = [:]
     private var nodeVar: [Int32] = []
-    private var nodeStart: [Int32] = []
+    private var nodeStart: [Int] = []
     private var kids: [Int32] = []
     private var unique: [NodeKey: Int32] = [:]
 
@@ -29,13 +29,17 @@ final class Diagram {
 
     init(sizes: [Int], maxNodes: Int) {
         self.sizes = sizes
-        self.maxNodes = maxNodes
+        // References are 32-bit: nodes and terminals stay well within them.
+        self.maxNodes = Swift.max(1, Swift.min(maxNodes, Int(Int32.max / 4)))
     }
 
     var nodeCount: Int { nodeVar.count }
 
-    func terminal(_ t: Terminal) -> Int32 {
+    func terminal(_ t: Terminal) throws(Unanalysable) -> Int32 {
         if let r = terminalIndex[t] { return r }
+        guard terminals.count < maxNodes else {
+            throw Unanalysable(reason: "the decision diagram grew beyond \(maxNodes) distinct values")
+        }
         let r = Int32(-1 - terminals.count)
         terminals.append(t)
         terminalIndex[t] = r
@@ -46,12 +50,12 @@ final class Diagram {
     func value(_ r: Int32) -> Terminal { terminals[Int(-1 - r)] }
     /// The variable a node branches on; `sizes.count` for a terminal.
     @inline(__always) func level(_ r: Int32) -> Int { r < 0 ? sizes.count : Int(nodeVar[Int(r)]) }
-    @inline(__always) func child(_ r: Int32, _ i: Int) -> Int32 { kids[Int(nodeStart[Int(r)]) + i] }
+    @inline(__always) func child(_ r: Int32, _ i: Int) -> Int32 { kids[nodeStart[Int(r)] + i] }
     /// The diagram with variable `v` set to `i`, for a diagram whose top is at `v` or below.
     @inline(__always) func cofactor(_ r: Int32, _ v: Int, _ i: Int) -> Int32 { level(r) == v ? child(r, i) : r }
 
     func node(_ v: Int, _ children: [Int32]) throws(Unanalysable) -> Int32 {
-        guard let first = children.first else { return terminal(.error) }
+        guard let first = children.first else { return try terminal(.error) }
         if children.allSatisfy({ $0 == first }) { return first }
         let key = NodeKey(v: Int32(v), kids: children)
         if let r = unique[key] { return r }
@@ -60,7 +64,7 @@ final class Diagram {
         }
         let r = Int32(nodeVar.count)
         nodeVar.append(Int32(v))
-        nodeStart.append(Int32(kids.count))
+        nodeStart.append(kids.count)
         kids.append(contentsOf: children)
         unique[key] = r
         return r
@@ -71,7 +75,7 @@ final class Diagram {
         let sorted = vars.sorted()
         var assignment: [Int: Int] = [:]
         func go(_ i: Int) throws(Unanalysable) -> Int32 {
-            if i == sorted.count { return terminal(try f(assignment)) }
+            if i == sorted.count { return try terminal(try f(assignment)) }
             let v = sorted[i]
             var children: [Int32] = []
             children.reserveCapacity(sizes[v])
@@ -93,7 +97,7 @@ final class Diagram {
             if let r = memo[a] { return r }
             let r: Int32
             if isTerminal(a) {
-                r = terminal(try f(value(a)))
+                r = try terminal(try f(value(a)))
             } else {
                 let v = level(a)
                 var children: [Int32] = []
@@ -116,7 +120,7 @@ final class Diagram {
             if let r = memo[key] { return r }
             let r: Int32
             if isTerminal(a) && isTerminal(b) {
-                r = terminal(try f(value(a), value(b)))
+                r = try terminal(try f(value(a), value(b)))
             } else {
                 let v = Swift.min(level(a), level(b))
                 var children: [Int32] = []
@@ -139,7 +143,7 @@ final class Diagram {
             if let r = memo[key] { return r }
             let r: Int32
             if isTerminal(a) && isTerminal(b) && isTerminal(c) {
-                r = terminal(try f(value(a), value(b), value(c)))
+                r = try terminal(try f(value(a), value(b), value(c)))
             } else {
                 let v = Swift.min(level(a), level(b), level(c))
                 var children: [Int32] = []

@@ -244,6 +244,12 @@ struct Partitioner {
             let classes = leafClasses(group[0], links: [], assigned: [:], order: group)
             return Component(leaves: group, tuples: classes.map { [$0] })
         }
+        // The arrangement argument (every class of the earlier field gives the
+        // later one the same cuts) is made for two fields; with more, sample.
+        if group.count > 2, !sampling {
+            reasons.insert(
+                "fields \(group.map { "`\(tree.nodes[$0].path)`" }.joined(separator: ", ")) are compared with each other: more than two in one chain of comparisons, outside the fragment")
+        }
         // Order: the bare side of each comparison comes after the other side.
         var before: [Int: Set<Int>] = [:]
         var ok = true

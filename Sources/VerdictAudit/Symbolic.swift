@@ -212,7 +212,7 @@ final class SymbolicEvaluator {
         case .table(let t):
             r = try table(t)
         case .items(let items):
-            r = d.terminal(.of(.list([])))
+            r = try d.terminal(.of(.list([])))
             for item in items {
                 let w = try eval(item.when.syntax)
                 let id = item.value
@@ -240,14 +240,15 @@ final class SymbolicEvaluator {
     }
 
     private func table(_ t: CompiledTable) throws(Unanalysable) -> Int32 {
-        let trueRef = d.terminal(.of(.bool(true)))
+        let trueRef = try d.terminal(.of(.bool(true)))
         var whens: [Int32] = []
         var thens: [Int32] = []
         for row in t.rows {
-            whens.append(try row.when.map { p throws(Unanalysable) in try eval(p.syntax) } ?? trueRef)
+            if let w = row.when { whens.append(try eval(w.syntax)) } else { whens.append(trueRef) }
             thens.append(try eval(row.then.syntax))
         }
-        let fallback = try t.defaultRow.map { r throws(Unanalysable) in try eval(r.then.syntax) } ?? d.terminal(.error)
+        let fallback: Int32
+        if let row = t.defaultRow { fallback = try eval(row.then.syntax) } else { fallback = try d.terminal(.error) }
         switch t.hit {
         case .first:
             var acc = fallback
@@ -263,7 +264,7 @@ final class SymbolicEvaluator {
             return acc
         case .unique:
             // Which row holds: -1 none yet; an error for an undecidable row or two holding.
-            var which = d.terminal(.of(.int(-1)))
+            var which = try d.terminal(.of(.int(-1)))
             for (i, w) in whens.enumerated() {
                 which = try d.apply2(which, w) { acc, w throws(Unanalysable) -> Terminal in
                     guard case .value(let a) = acc, case .int(let m) = a.value else { return .error }
@@ -286,7 +287,7 @@ final class SymbolicEvaluator {
             }
             return acc
         case .collect:
-            var acc = d.terminal(.of(.list([])))
+            var acc = try d.terminal(.of(.list([])))
             for i in whens.indices {
                 acc = try d.apply3(whens[i], thens[i], acc) { w, th, a throws(Unanalysable) -> Terminal in
                     switch self.isTrue(w) {
@@ -309,14 +310,14 @@ final class SymbolicEvaluator {
 
     func eval(_ t: CELSyntaxTree) throws(Unanalysable) -> Int32 {
         switch t.kind {
-        case .literal(let v): return d.terminal(.of(v))
-        case .unsignedLiteral: return d.terminal(.error)
+        case .literal(let v): return try d.terminal(.of(v))
+        case .unsignedLiteral: return try d.terminal(.error)
         case .identifier, .select:
             guard let name = t.qualifiedName, let (r, rest) = analysis.resolve(name), rest.isEmpty else {
                 throw fail(t, "selects a field of a value")
             }
             switch r {
-            case .constant(let v): return d.terminal(.of(v))
+            case .constant(let v): return try d.terminal(.of(v))
             case .rule(let i): return try rule(i)
             case .leaf(let node):
                 guard let slot = policy.environment.slot(of: model.tree.nodes[node].path) else {
@@ -330,7 +331,7 @@ final class SymbolicEvaluator {
                 return try object(node, slot: slot)
             }
         case .list(let items):
-            var acc = d.terminal(.of(.list([])))
+            var acc = try d.terminal(.of(.list([])))
             for item in items {
                 let x = try eval(item)
                 acc = try d.apply2(acc, x) { a, b throws(Unanalysable) -> Terminal in
@@ -385,7 +386,7 @@ final class SymbolicEvaluator {
                         throw fail(t, "names an input this version does not declare")
                     }
                     return try hasField(node, slot: slot)
-                case .constant: return d.terminal(.of(.bool(true)))
+                case .constant: return try d.terminal(.of(.bool(true)))
                 case .rule: throw fail(t, "tests a field of a rule")
                 }
             case ("date", 1):

@@ -612,9 +612,11 @@ final class TermAnalysis {
                 for b in ints where a != b {
                     let (s, o1) = a.subtractingReportingOverflow(b)
                     if !o1 { out.append(.int(s)) }
-                    if b != 0 {
-                        out.append(.int(a / b))
-                        if a % b != 0 { out.append(.int(a / b + 1)) }
+                    let (q, o2) = a.dividedReportingOverflow(by: b)
+                    let (r, o3) = a.remainderReportingOverflow(dividingBy: b)
+                    if b != 0, !o2, !o3 {
+                        out.append(.int(q))
+                        if r != 0, q < Int64.max { out.append(.int(q + 1)) }
                     }
                 }
             }

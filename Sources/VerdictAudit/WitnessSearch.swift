@@ -61,8 +61,9 @@ import VerdictRuntime
 ///   are compared as terms (same `k`: same value); their range errors at the
 ///   last hours of 9999 are not split by time of day.
 /// - Two fields compared with each other must have one side unshifted
-///   (`d < i.addMonths(k)`, not `d.addDays(1) < i.addMonths(k)`), and fields
-///   compared through shifts may not also be compared with themselves shifted.
+///   (`d < i.addMonths(k)`, not `d.addDays(1) < i.addMonths(k)`); the
+///   unshifted one may not also be compared with itself shifted; at most two
+///   fields may be linked by such comparisons (three or more are sampled).
 /// - A decision whose value is an input's own value compared against a
 ///   different term with the same representative is reported as unproven.
 ///
