@@ -395,6 +395,16 @@ struct Partitioner {
                 }
             }
         }
+        // The later field left out takes its default: this field's term meets a constant.
+        for l in links where l.earlier.leaf == leaf {
+            for d in defaults(l.later) {
+                guard let p = position(l.later, d) else { continue }
+                var c: Set<Int64> = []
+                cuts(leaf, l.earlier.chain, targets: [p] + (Self.plus(p, 1).map { [$0] } ?? []), into: &c)
+                all.formUnion(c)
+                semantic.formUnion(c)
+            }
+        }
         return (all, semantic)
     }
 

@@ -312,3 +312,127 @@ extension BruteForceTests {
         try checkAgainstBruteForce(old: old, new: new, tickets: tickets, expected: ["accent": .different])
     }
 }
+
+extension BruteForceTests {
+    /// Versions whose declarations differ: enum values, bounds, defaults,
+    /// optional fields. The same expression then means different things.
+    @Test func declarationsThatChange() throws {
+        let old = smallPolicy(
+            inputs: """
+                kind: {type: enum, values: [x, y, z]}
+                flag: {type: bool, default: false}
+                n: {type: int, min: 0, max: 6}
+                """,
+            rules: [
+                ("k", "bool", expr("kind == 'x'")), ("f", "bool", expr("flag")), ("nn", "bool", expr("n > 3")),
+                ("bounded", "bool", expr("kind == 'y' && n >= 1 && n <= 6")),
+                ("always", "bool", expr("kind == 'y' || true")),
+            ])
+        let new = smallPolicy(
+            inputs: """
+                kind: {type: enum, values: [x, y, w]}
+                flag: {type: bool, default: true}
+                n: {type: int, min: 1, max: 8}
+                """,
+            rules: [
+                ("k", "bool", expr("kind == 'x'")), ("f", "bool", expr("flag")), ("nn", "bool", expr("n > 3")),
+                ("bounded", "bool", expr("n <= 6 && kind == 'y' && n >= 1")),
+                ("always", "bool", expr("true || kind == 'y'")),
+            ])
+        let tickets = combinations([
+            ("kind", [nil, .string("x"), .string("y"), .string("z"), .string("w"), .string("q")]),
+            ("flag", [nil, .bool(true), .bool(false), .string("bad")]),
+            ("n", [nil, int(-1), int(0), int(1), int(3), int(4), int(6), int(7), int(8), int(9)]),
+        ])
+        try checkAgainstBruteForce(
+            old: old, new: new, tickets: tickets,
+            // `n` = 7 is out of bounds in the old version only: an error there, `7 <= 6` in the new.
+            expected: ["k": .different, "f": .different, "nn": .different, "bounded": .different, "always": .equivalent])
+    }
+
+    /// A defaulted installation date compared with the ticket date.
+    @Test func defaultedDates() throws {
+        let old = smallPolicy(
+            inputs: """
+                opened_at: {type: timestamp}
+                installed_on: {type: date, default: "2024-01-31"}
+                """,
+            rules: [
+                ("window", "bool", expr("date(opened_at) < installed_on.addMonths(1)")),
+                ("stable", "bool", expr("date(opened_at) >= installed_on")),
+            ])
+        let new = smallPolicy(
+            inputs: """
+                opened_at: {type: timestamp}
+                installed_on: {type: date, default: "2024-02-01"}
+                """,
+            rules: [
+                ("window", "bool", expr("date(opened_at) < installed_on.addMonths(1)")),
+                ("stable", "bool", expr("!(date(opened_at) < installed_on)")),
+            ])
+        var tickets: [JSONObject] = []
+        let installs: [JSONValue?] = [nil, .string("bad"), .string("2024-01-31"), .string("2024-02-01"), .string("2023-12-31")]
+        for i in installs {
+            for d in Self.day(2023, 12, 25)...Self.day(2024, 3, 5) {
+                var e: [(key: String, value: JSONValue)] = [(key: "opened_at", value: Self.stamp(d, Int(d)))]
+                if let i { e.append((key: "installed_on", value: i)) }
+                tickets.append(JSONObject(e))
+            }
+            tickets.append(JSONObject(i.map { [(key: "installed_on", value: $0)] } ?? []))
+        }
+        let results = try checkAgainstBruteForce(
+            old: old, new: new, tickets: tickets, expected: ["window": .different, "stable": .different])
+        print(report(results))
+        // The difference shows with the field left out: the defaults differ.
+        let window = try #require(results.first { $0.name == "window" })
+        #expect(window.witnesses.contains { $0.ticket["installed_on"] == nil })
+    }
+
+    /// Fractional numbers, optional texts, `has()`, timestamps as answers.
+    @Test func numbersTextsAndTimes() throws {
+        let inputs = """
+            rate: {type: double}
+            tag:
+              type: object
+              fields:
+                code: {type: string, optional: true}
+            opened_at: {type: timestamp}
+            """
+        let old = smallPolicy(
+            inputs: inputs,
+            parameters: """
+                codes: {type: list, of: string, value: [a, b], clause: "1", label: {zh: 码, en: codes}}
+                """,
+            rules: [
+                ("below", "bool", expr("rate < 2.5")), ("below_or_at", "bool", expr("rate < 2.5")),
+                ("known", "bool", expr("tag.code in params.codes")), ("given", "bool", expr("has(tag.code)")),
+                ("due", "timestamp", expr("opened_at.addHours(24)")), ("due_later", "timestamp", expr("opened_at.addHours(24)")),
+                ("due_or_not", "timestamp", expr("rate > 1.0 ? opened_at.addHours(24) : opened_at")),
+            ])
+        let new = smallPolicy(
+            inputs: inputs,
+            parameters: """
+                codes: {type: list, of: string, value: [a, b], clause: "1", label: {zh: 码, en: codes}}
+                """,
+            rules: [
+                ("below", "bool", expr("!(rate >= 2.5)")), ("below_or_at", "bool", expr("rate <= 2.5")),
+                ("known", "bool", expr("tag.code == 'a' || tag.code == 'b'")), ("given", "bool", expr("tag.code != null")),
+                ("due", "timestamp", expr("opened_at.addHours(12).addHours(12)")), ("due_later", "timestamp", expr("opened_at.addHours(48)")),
+                ("due_or_not", "timestamp", expr("rate <= 1.0 ? opened_at : opened_at.addHours(24)")),
+            ])
+        let tickets = combinations([
+            ("rate", [nil, int(1), .number(JSONNumber(double: 1.5)), .number(JSONNumber(double: 2.5)), int(3), .string("x")]),
+            ("tag", [nil, .string("bad")] + [nil, .null, .string("a"), .string("b"), .string("c"), int(5)].map { c in
+                .object(JSONObject(c.map { [(key: "code", value: $0)] } ?? []))
+            }),
+            ("opened_at", [nil, .string("2025-03-01T00:30:00+09:00"), .string("2025-03-01T23:30:00-05:00"), .string("bad")]),
+        ])
+        try checkAgainstBruteForce(
+            old: old, new: new, tickets: tickets,
+            expected: [
+                "below": .equivalent, "below_or_at": .different, "known": .equivalent,
+                // `has()` of an optional field left out is true (the field is null, not missing).
+                "given": .different, "due": .equivalent, "due_later": .different, "due_or_not": .equivalent,
+            ])
+    }
+}
