@@ -168,33 +168,6 @@ final class Diagram {
         return value(x)
     }
 
-    /// The variables a full assignment's path from `r` branches on.
-    func pathVariables(_ r: Int32, _ assignment: [Int]) -> Set<Int> {
-        var out: Set<Int> = []
-        var x = r
-        while !isTerminal(x) {
-            out.insert(level(x))
-            x = child(x, assignment[level(x)])
-        }
-        return out
-    }
-
-    /// Terminals reachable from `r`, in first-reached order.
-    func reachableTerminals(_ r: Int32) -> [Terminal] {
-        var seen: Set<Int32> = []
-        var out: [Terminal] = []
-        var stack = [r]
-        while let x = stack.popLast() {
-            guard seen.insert(x).inserted else { continue }
-            if isTerminal(x) {
-                out.append(value(x))
-            } else {
-                for i in (0..<sizes[level(x)]).reversed() { stack.append(child(x, i)) }
-            }
-        }
-        return out
-    }
-
     /// How many assignments of every variable reach a terminal `target` accepts (saturating).
     func count(_ r: Int32, _ target: (Terminal) -> Bool) -> Int {
         var memo: [Int32: Int] = [:]

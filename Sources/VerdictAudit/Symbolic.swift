@@ -399,14 +399,13 @@ final class SymbolicEvaluator {
             let base = try eval(target), k = try eval(args[0])
             return try d.apply2(base, k) { a, b throws(Unanalysable) -> Terminal in
                 guard case .value(let kv) = b else { throw self.fail(t, "shifts by an input") }
-                guard case .int(let n) = kv.value else { return self.concrete(function, true, [a, b], t) }
+                guard case .int(let n) = kv.value else { return self.concrete(function, true, [a, b]) }
                 let op: ChainOp =
                     function == "addMonths" ? .addMonths(n) : function == "addDays" ? .addDays(n) : .addHours(n)
                 return try self.shift(t, a, op, text: "a0.\(function)(a1)", [kv.value])
             }
         }
-        if let target, ["all", "exists", "exists_one", "map", "filter"].contains(function) {
-            _ = target
+        if target != nil, ["all", "exists", "exists_one", "map", "filter"].contains(function) {
             throw fail(t, "uses the macro `\(function)`")
         }
         var operands: [Int32] = []
@@ -441,7 +440,7 @@ final class SymbolicEvaluator {
         }
     }
 
-    private func concrete(_ function: String, _ hasTarget: Bool, _ ts: [Terminal], _ t: CELSyntaxTree) -> Terminal {
+    private func concrete(_ function: String, _ hasTarget: Bool, _ ts: [Terminal]) -> Terminal {
         .of(ops.apply(function: function, hasTarget: hasTarget, ts.map(plain)))
     }
 
@@ -451,7 +450,7 @@ final class SymbolicEvaluator {
                 throw fail(t, "applies `\(Printer.functionName(function))` to `\(model.tree.nodes[s.leaf].path)`")
             }
         }
-        return concrete(function, hasTarget, ts, t)
+        return concrete(function, hasTarget, ts)
     }
 
     /// `date(x)` and shifts: a sym gets one more step in its chain.
@@ -544,18 +543,14 @@ final class SymbolicEvaluator {
         if c.isError { return }
         let kind = model.tree.nodes[s.leaf].kind
         switch kind {
-        case .string, .double, .list:
-            let known = facts.constants.items.contains { $0.term.leaf == s.leaf && $0.value == StrictValue(c) }
-            if !known, kind != .list || true {
-                if kind == .string, case .string = c {
-                    if !known { throw fail(t, "(internal) `\(model.tree.nodes[s.leaf].path)` is compared with an unexpected value") }
-                } else if kind == .double {
-                    if !known { throw fail(t, "(internal) `\(model.tree.nodes[s.leaf].path)` is compared with an unexpected value") }
-                } else if kind == .list {
-                    throw fail(t, "compares the list `\(model.tree.nodes[s.leaf].path)`")
-                }
+        case .string, .double:
+            // Their classes are the constants compared with and what lies between.
+            guard facts.constants.items.contains(where: { $0.term.leaf == s.leaf && $0.value == StrictValue(c) }) else {
+                throw fail(t, "(internal) `\(model.tree.nodes[s.leaf].path)` is compared with an unexpected value")
             }
             return
+        case .list:
+            throw fail(t, "compares the list `\(model.tree.nodes[s.leaf].path)`")
         default: break
         }
         guard let (lo, hi) = bounds(s) else { return }

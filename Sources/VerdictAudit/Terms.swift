@@ -183,16 +183,16 @@ final class TermAnalysis {
         return result
     }
 
+    /// Where an expression stands, for reasons.
     struct Context {
         var rule: String
-        var source: String
     }
 
     /// One expression of a rule. When part of it is outside the fragment, every
     /// constant of the whole expression is worth sampling for the inputs it
     /// reads (`n * 2 > 10` is decided around 10 / 2).
     private func program(_ p: CELProgram, _ rule: String, _ facts: inout Facts) -> TermSet {
-        var c = Context(rule: rule, source: p.source)
+        var c = Context(rule: rule)
         let before = facts.reasons.items.count
         let t = p.syntax
         let result = terms(t, &c, &facts)

@@ -393,8 +393,15 @@ final class Session {
                     free: Set(p.indices).subtracting(involved)))
         }
         add(d.cheapest(diff, target: isDiffer, cost: model.cost))
+        // One more candidate per class of each variable: the cheapest path through
+        // it (bounded work on very large diagrams: the first variables only).
+        let budget = 40_000_000
+        var work = 0
         for v in model.sizes.indices {
-            for c in 0..<model.sizes[v] { add(d.cheapest(diff, target: isDiffer, cost: model.cost, forced: (v, c))) }
+            for c in 0..<model.sizes[v] where work < budget {
+                work += d.nodeCount + 1
+                add(d.cheapest(diff, target: isDiffer, cost: model.cost, forced: (v, c)))
+            }
         }
         // Fields the difference does not depend on show their plain value
         // when their class holds it (any member of a class answers alike); if
