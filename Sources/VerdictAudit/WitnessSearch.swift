@@ -141,6 +141,23 @@ public enum Verdict: Sendable, Equatable {
     case different(differing: Int, classes: Int)
     /// Outside the analysable fragment: why, and how many tickets were tried.
     case unproven(reasons: [String], classesTried: Int)
+
+    /// True when every class was analysed: the verdict is a proof, not a sample.
+    public var isProven: Bool {
+        if case .unproven = self { return false }
+        return true
+    }
+
+    /// One line for a report: `equivalent on all 63 classes`, `differs on 12
+    /// of 96 classes`, or what could not be covered and why.
+    public var summary: String {
+        switch self {
+        case .equivalent(let n): return "equivalent on all \(n) classes"
+        case .different(let d, let n): return "differs on \(d) of \(n) classes"
+        case .unproven(let reasons, let tried):
+            return "not proven (\(tried) tickets tried): " + reasons.joined(separator: "; ")
+        }
+    }
 }
 
 /// A ticket on which the two policies answer a decision differently.
