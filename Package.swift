@@ -72,6 +72,9 @@ let package = Package(
                 "VerdictJSONWriter", "CEL",
             ]
         ),
+        // Witnesses and equivalence: concrete tickets on which two policies
+        // answer differently, and proofs that they answer alike on every class.
+        .target(name: "VerdictAudit", dependencies: ["VerdictRuntime", "VerdictModel", "CEL", "VerdictJSON"]),
         // The thin command line: one file per command.
         .executableTarget(
             name: "VerdictCLI",
@@ -90,5 +93,6 @@ let package = Package(
                 "VerdictJSON", "VerdictJSONWriter", "VerdictYAML", "VerdictDiff", "VerdictTestRunner",
             ]),
         .testTarget(name: "VerdictCLITests", dependencies: ["VerdictCLI"]),
+        .testTarget(name: "VerdictAuditTests", dependencies: ["VerdictAudit", "VerdictCompiler"]),
     ]
 )
