@@ -61,7 +61,7 @@ let package = Package(
             name: "VerdictDiff",
             dependencies: [
                 "VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictOutput", "VerdictJSON", "VerdictJSONWriter",
-                "CEL",
+                "VerdictAudit", "CEL",
             ]
         ),
         // Owners' tools: test files run against the policies, coverage.
@@ -80,6 +80,7 @@ let package = Package(
             name: "VerdictCLI",
             dependencies: [
                 "VerdictOutput", "VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictDiff", "VerdictTestRunner",
+                "VerdictAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

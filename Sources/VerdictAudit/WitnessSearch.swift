@@ -114,6 +114,12 @@ public struct WitnessSearch: Sendable {
     /// (in `new`'s order; names that are not decisions of both are skipped).
     public var decisionNames: [String] { new.decisionNames.filter { old.decisionByName[$0] != nil } }
 
+    /// A witness ticket as one side reads it: with that side's `applies_to`
+    /// selector values filled in (`market`, `product`), ready for `eval`.
+    public func ticket(_ witness: Witness, newSide: Bool) -> JSONObject {
+        Selectors(old: old, new: new).applied(to: witness.ticket, side: newSide ? 1 : 0)
+    }
+
     /// For each decision both policies have (in `new`'s order), or only those named.
     public func run(decisions: [String]? = nil) -> [DecisionComparison] {
         let session = Session(self)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VerdictAudit
 import VerdictCompiler
 import VerdictDiff
 import VerdictModel
@@ -24,6 +25,10 @@ struct DiffCommand: ParsableCommand {
             Each change is listed per policy after inheritance, with file:line on both sides,
             its clause, and the decisions it can change. Layout, comments, key order and
             which file holds a value are no semantic change.
+            For every changed policy, each decision is compared class by class: the report
+            proves it answers every ticket alike ("equivalent on all N classes"), or lists
+            witness tickets on which the two sides answer differently (each a JSON line that is
+            also a case for a test file), or says what it could not cover and why.
             With --tickets, every ticket is answered by both versions and the changed answers
             are counted per decision. With --policies DIR and two policy names, two policies
             of one folder are compared (verdict diff --policies policies domestic export).
@@ -52,9 +57,16 @@ struct DiffCommand: ParsableCommand {
     @Flag(name: .long, help: "With --tickets: print one JSON line per ticket answered differently, instead of the report.")
     var perTicket = false
 
+    @Option(name: .long, help: "Witness tickets per differing decision (default 3); 0 skips the witness search and its proofs.")
+    var witnesses: Int = 3
+
     func run() throws {
         guard let format = DiffFormat(rawValue: format) else {
             Output.stderr("error: unknown format `\(self.format)`; formats: text, json, markdown\n")
+            throw ExitStatus.usage.code
+        }
+        guard witnesses >= 0 else {
+            Output.stderr("error: --witnesses must be 0 or more\n")
             throw ExitStatus.usage.code
         }
         if perTicket, tickets == nil {
@@ -69,8 +81,11 @@ struct DiffCommand: ParsableCommand {
         if perTicket {
             throw (replay?.changedTickets ?? 0 > 0 || diff.hasSemanticChanges ? ExitStatus.failure : .success).code
         }
+        let sections =
+            witnesses == 0 ? [] : WitnessSection.search(diff, limits: WitnessSearch.Limits(maxWitnesses: witnesses))
         let report = DiffReport(
-            diff: diff, oldLabel: oldLabel, newLabel: newLabel, replay: replay, ticketsLabel: tickets)
+            diff: diff, oldLabel: oldLabel, newLabel: newLabel, replay: replay, ticketsLabel: tickets,
+            witnesses: sections)
         guard Output.stdout(report.render(format)) else { throw ExitStatus.io.code }
         let changed = diff.hasSemanticChanges || (replay.map { $0.changedTickets > 0 } ?? false)
         if changed { throw ExitStatus.failure.code }

@@ -372,14 +372,19 @@ public struct WitnessSection: Sendable {
         /// `equivalent on all N classes`, `differs`, or what could not be covered.
         public var verdict: String
         public var proven: Bool
-        /// JSON lines: `{"ticket": …, "old": …, "new": …}`.
+        /// One JSON line per witness that is also a test case:
+        /// `{"name": …, "ticket": …, "expect": {decision: new answer}}`.
         public var witnesses: [String]
+        /// Each witness's answers on the old and the new side, as JSON
+        /// (`{"undetermined": reason}` for no answer), in the same order.
+        public var answers: [(old: String, new: String)]
 
-        public init(name: String, verdict: String, proven: Bool, witnesses: [String]) {
+        public init(name: String, verdict: String, proven: Bool, witnesses: [String], answers: [(old: String, new: String)]) {
             self.name = name
             self.verdict = verdict
             self.proven = proven
             self.witnesses = witnesses
+            self.answers = answers
         }
     }
 
@@ -391,8 +396,19 @@ public struct WitnessSection: Sendable {
         self.decisions = decisions
     }
 
+    /// `4 of 16 decisions answer differently, 12 proven equivalent`, and how many are not proven.
+    var summary: String {
+        let differ = decisions.filter { !$0.witnesses.isEmpty }.count
+        let unproven = decisions.filter { !$0.proven }.count
+        let equivalent = decisions.count - differ - decisions.filter { !$0.proven && $0.witnesses.isEmpty }.count
+        var s = "\(differ) of \(decisions.count) decision\(decisions.count == 1 ? "" : "s") answer\(differ == 1 ? "s" : "") differently"
+        s += ", \(equivalent) proven equivalent"
+        if unproven > 0 { s += ", \(unproven) not proven" }
+        return s
+    }
+
     func text() -> String {
-        var out = "witnesses, \(title):\n"
+        var out = "witnesses, \(title): \(summary)\n"
         for d in decisions {
             out += "  \(d.name): \(d.verdict)\n"
             for line in d.witnesses { out += "    \(line)\n" }
@@ -401,7 +417,9 @@ public struct WitnessSection: Sendable {
     }
 
     func markdown() -> String {
-        var out = "## Witnesses: \(title)\n\n"
+        var out = "## Witnesses: \(title)\n\n\(summary.prefix(1).uppercased() + summary.dropFirst()). "
+        out += "Each witness is a ticket on which the two answer differently, checked by evaluating both; "
+        out += "each line is also a case for a test file (under `cases:`, after `- `).\n\n"
         for d in decisions {
             out += "- **\(d.name)**: \(d.verdict)\n"
             if !d.witnesses.isEmpty {
@@ -428,7 +446,15 @@ public struct WitnessSection: Sendable {
             w.raw(",\"witnesses\":[")
             for (j, line) in d.witnesses.enumerated() {
                 if j > 0 { w.raw(",") }
+                w.raw("{\"case\":")
                 w.raw(line)
+                if j < d.answers.count {
+                    w.raw(",\"old\":")
+                    w.raw(d.answers[j].old)
+                    w.raw(",\"new\":")
+                    w.raw(d.answers[j].new)
+                }
+                w.raw("}")
             }
             w.raw("]}")
         }

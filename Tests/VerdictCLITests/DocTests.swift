@@ -9,7 +9,7 @@ import Testing
 /// carry over from block to block. Set DOCS_RECORD=1 to write what the
 /// commands print back into the pages (after a deliberate change).
 enum DocTranscripts {
-    static let pages = ["docs/cli.md", "docs/owners-guide.md"]
+    static let pages = ["docs/cli.md", "docs/owners-guide.md", "docs/auditing.md"]
 
     struct Command {
         var text: String
