@@ -28,7 +28,8 @@ public enum Suggest {
                 }
             }
             let limit = max(1, min(3, (max(target.count, length) + 2) / 3))
-            guard d <= limit else { continue }
+            // Replacing every character is no suggestion (`z` for `x`).
+            guard d <= limit, d < max(target.count, length) else { continue }
             if let b = best, b.distance < d || (b.distance == d && b.name <= c) { continue }
             best = (c, d)
         }

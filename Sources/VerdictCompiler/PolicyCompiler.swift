@@ -88,11 +88,12 @@ struct PolicyCompiler {
             catalogs: catalogSnapshots)
         // What selects this policy, with its own default for each key (`product: equipment`).
         let selectors = (policy.appliesTo ?? []).map { s -> PolicySelector in
+            let field = snapshot.inputs.input(at: s.key)
             var fallback: String?
-            if let field = snapshot.inputs.input(at: s.key), case .string(let d)? = field.defaultValue {
-                fallback = d
-            }
-            return PolicySelector(key: s.key, values: s.values, defaultValue: fallback)
+            if case .string(let d)? = field?.defaultValue { fallback = d }
+            var declared: [String]?
+            if case .enumeration(let values)? = field?.type { declared = values }
+            return PolicySelector(key: s.key, values: s.values, defaultValue: fallback, declared: declared)
         }
         let compiled = CompiledPolicy(
             identity: PolicyIdentity(

@@ -176,11 +176,15 @@ public struct PolicySelector: Sendable, Hashable {
     public var key: String
     public var values: [String]
     public var defaultValue: String?
+    /// Every value the input declares (its enum), for the error line of a
+    /// ticket with another one; nil for a text input.
+    public var declared: [String]?
 
-    public init(key: String, values: [String], defaultValue: String?) {
+    public init(key: String, values: [String], defaultValue: String?, declared: [String]? = nil) {
         self.key = key
         self.values = values
         self.defaultValue = defaultValue
+        self.declared = declared
     }
 }
 

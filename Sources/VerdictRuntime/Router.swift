@@ -11,6 +11,8 @@ public struct Router: Sendable {
     public struct Key: Sendable, Hashable {
         public var name: String
         public var path: [String]
+        /// The values the input declares (nil: any text).
+        public var declared: [String]? = nil
     }
 
     /// The days a dated version is in force: `from` (nil: since the
@@ -73,7 +75,7 @@ public struct Router: Sendable {
         var dateKeys: [Key] = []
         for route in routes {
             for s in route.selectors where !keys.contains(where: { $0.name == s.key }) {
-                keys.append(Key(name: s.key, path: s.key.split(separator: ".").map(String.init)))
+                keys.append(Key(name: s.key, path: s.key.split(separator: ".").map(String.init), declared: s.declared))
             }
             if let w = route.window, !dateKeys.contains(where: { $0.name == w.input }) {
                 dateKeys.append(Key(name: w.input, path: w.input.split(separator: ".").map(String.init)))
@@ -133,11 +135,18 @@ public struct Router: Sendable {
         if let first = selected.first, let w = windowPredicate(predicates[first]) {
             return .failure(notInForce(routes[first].name, selected, key: w.key, scratch))
         }
-        // Say why, naming a missing key when there is one no policy fills in.
+        // Say why, naming a missing key when there is one no policy fills
+        // in, or a value the input does not declare (with the declared ones).
         var described: [String] = []
         for (k, key) in keys.enumerated() {
             guard let v = scratch.values[k] ?? defaultValue(forKey: k) else {
                 return .failure(RouteFailure(message: "`\(key.name)` is missing: no policy can be chosen"))
+            }
+            if let declared = key.declared, !declared.contains(v) {
+                var message = "\(key.name) \"\(InputPlan.clip(v))\" is not one of the declared values: "
+                message += declared.joined(separator: ", ")
+                if let near = Suggest.closest(to: v, in: declared) { message += "; did you mean \"\(near)\"?" }
+                return .failure(RouteFailure(message: message))
             }
             described.append("\(key.name) \"\(InputPlan.clip(v))\"")
         }

@@ -321,7 +321,7 @@ def suites():
     s.case("no opened_at: dates undetermined", {"opened_at": None}, ["response_due", "in_warranty", "required_forms"])
     s.case("no request: visit and forms undetermined, quality fault answered",
            {"request": None}, ["visit_chargeable", "required_forms", "quality_fault"])
-    s.case("an unknown market is an error line", {"market": "mars"}, error="no policy applies")
+    s.case("an unknown market is an error line", {"market": "mars"}, error="is not one of the declared values")
     s.case("no market is an error line", {"market": None}, error="is missing")
     out.append(s)
     return out

@@ -188,10 +188,15 @@ let tablePolicy = """
             policy("a", "{market: x}"),
             policy("b", "{market: y, region: south}", regionDefault: "south"),
         ])
-        let out = try answer([#"{"market":"x"}"#, #"{"market":"y"}"#, #"{"market":"y","region":"north"}"#, #"{}"#], with: set)
+        let out = try answer(
+            [#"{"market":"x"}"#, #"{"market":"y"}"#, #"{"market":"y","region":"north"}"#, #"{}"#, #"{"market":"X"}"#, #"{"market":"z"}"#],
+            with: set)
         #expect(out[0].contains("\"name\":\"a\""), "\(out[0])")
         #expect(out[1].contains("\"name\":\"b\""), "b's own default for region applies: \(out[1])")
-        #expect(out[2].contains(#"no policy applies to market \"y\" and region \"north\""#), "\(out[2])")
+        #expect(out[2].contains(#"no policy applies to market \"y\" and region \"north\""#), "a text selector has no declared values: \(out[2])")
         #expect(out[3].contains("`market` is missing"), "\(out[3])")
+        // A value the enum does not declare: the declared ones, and a hint for a case slip.
+        #expect(out[4].contains(#"market \"X\" is not one of the declared values: x, y; did you mean \"x\"?"#), "\(out[4])")
+        #expect(out[5].hasSuffix(#"market \"z\" is not one of the declared values: x, y"}"#), "\(out[5])")
     }
 }
