@@ -414,18 +414,24 @@ struct Planner {
         }
     }
 
-    func typeList(_ ts: [CELType]) -> String { "(" + ts.map(\.description).joined(separator: ", ") + ")" }
+    /// Reports arguments no overload accepts, in the owner's words (`TypeWords`).
+    mutating func mismatch(
+        _ e: Expr, _ fn: String, _ args: [CELType], overloads: [([CELType], CELType)] = [], isMethod: Bool = false
+    ) {
+        let (message, help) = TypeWords.mismatch(fn, args, overloads: overloads, isMethod: isMethod)
+        report(message, e, help: help)
+    }
 
     /// Overload resolution: the result type of the matching overloads (dyn when they
     /// disagree); reports a diagnostic when none matches.
-    mutating func resolve(_ e: Expr, _ display: String, _ args: [CELType], _ overloads: [([CELType], CELType)])
-        -> CELType
-    {
+    mutating func resolve(
+        _ e: Expr, _ display: String, _ args: [CELType], _ overloads: [([CELType], CELType)], isMethod: Bool = false
+    ) -> CELType {
         let m = overloads.filter { o in
             o.0.count == args.count && zip(args, o.0).allSatisfy { CELType.isAssignable($0, to: $1) }
         }
         guard let first = m.first else {
-            report("found no matching overload for `\(display)` applied to `\(typeList(args))`", e)
+            mismatch(e, display, args, overloads: overloads, isMethod: isMethod)
             return .dyn
         }
         return m.allSatisfy({ $0.1 == first.1 }) ? first.1 : .dyn
@@ -486,7 +492,7 @@ struct Planner {
     mutating func compileEquality(_ e: Expr, _ name: String, _ args: [Expr]) -> Node {
         let a = compile(args[0]), b = compile(args[1])
         if !isComparable(a.type, b.type) {
-            report("found no matching overload for `\(name)` applied to `\(typeList([a.type, b.type]))`", e)
+            mismatch(e, "\(name)", [a.type, b.type])
         }
         checkAllowed(a, args[1])
         checkAllowed(b, args[0])
@@ -512,7 +518,7 @@ struct Planner {
         var nodes: [Node] = []
         if let t = target { nodes.append(compile(t)) }
         for a in args { nodes.append(compile(a)) }
-        var type = resolve(e, name, nodes.map(\.type), spec.overloads)
+        var type = resolve(e, name, nodes.map(\.type), spec.overloads, isMethod: target != nil)
         if name == "dyn" { type = .dyn }
         let plan: Plan
         switch spec.impl {
@@ -660,7 +666,7 @@ struct Planner {
     mutating func compileConditional(_ e: Expr, _ args: [Expr]) -> Node {
         let c = compile(args[0]), a = compile(args[1]), b = compile(args[2])
         if !CELType.isAssignable(c.type, to: .bool) {
-            report("found no matching overload for `_?_:_` applied to `\(typeList([c.type, a.type, b.type]))`", e)
+            mismatch(e, "_?_:_", [c.type, a.type, b.type])
         }
         let type = joinTypes(a.type, b.type)
         if let cv = c.plan.constant {
@@ -705,15 +711,15 @@ struct Planner {
         switch b.type {
         case .list(let t):
             if !isComparable(a.type, t) {
-                report("found no matching overload for `in` applied to `\(typeList([a.type, b.type]))`", e)
+                mismatch(e, "@in", [a.type, b.type])
             }
         case .map(let k, _):
             if !isComparable(a.type, k) {
-                report("found no matching overload for `in` applied to `\(typeList([a.type, b.type]))`", e)
+                mismatch(e, "@in", [a.type, b.type])
             }
         case .dyn: break
         default:
-            report("found no matching overload for `in` applied to `\(typeList([a.type, b.type]))`", e)
+            mismatch(e, "@in", [a.type, b.type])
         }
         if case .list(let items) = args[1].kind {
             for it in items { checkAllowed(a, it) }
@@ -728,16 +734,16 @@ struct Planner {
         case .list(let t):
             type = t
             if !(b.type == .int || b.type == .dyn) {
-                report("found no matching overload for `_[_]` applied to `\(typeList([a.type, b.type]))`", e)
+                mismatch(e, "_[_]", [a.type, b.type])
             }
         case .map(let k, let v):
             type = v
             if !isComparable(k, b.type) {
-                report("found no matching overload for `_[_]` applied to `\(typeList([a.type, b.type]))`", e)
+                mismatch(e, "_[_]", [a.type, b.type])
             }
         case .dyn: break
         default:
-            report("found no matching overload for `_[_]` applied to `\(typeList([a.type, b.type]))`", e)
+            mismatch(e, "_[_]", [a.type, b.type])
         }
         return Node(type: type, plan: apply2(a, b, opIndex))
     }

@@ -95,8 +95,8 @@ struct Lexer {
 
     func peek(_ k: Int = 0) -> Unicode.Scalar? { i + k < s.count ? s[i + k] : nil }
 
-    mutating func error(_ msg: String, _ off: Int, _ len: Int) {
-        diagnostics.append(CELDiagnostic(message: msg, offset: off, length: max(1, len)))
+    mutating func error(_ msg: String, _ off: Int, _ len: Int, help: String? = nil) {
+        diagnostics.append(CELDiagnostic(message: msg, offset: off, length: max(1, len), help: help))
     }
 
     static func isDigit(_ c: Unicode.Scalar?) -> Bool { c.map { $0.value >= 48 && $0.value <= 57 } ?? false }
@@ -159,6 +159,18 @@ struct Lexer {
                 continue
             }
             i += 1
+            // A single `=`, `&` or `|` is a slip for the doubled operator:
+            // say so, and read it as meant so that the rest is still checked.
+            let meant: [Unicode.Scalar: (String, String)] = [
+                "=": ("==", "write `==` to compare: `a == b`"),
+                "&": ("&&", "write `&&` for and"),
+                "|": ("||", "write `||` for or"),
+            ]
+            if let (op, help) = meant[c] {
+                error("`\(c)` alone is not an operator", start, 1, help: help)
+                out.append(Token(kind: .punct(op), offset: start, length: 1))
+                continue
+            }
             error("unexpected character `\(String(c).debugDescriptionInner)`", start, 1)
         }
     }
@@ -407,9 +419,18 @@ struct Parser {
         return false
     }
 
-    mutating func error(_ msg: String, _ t: Token) {
-        diagnostics.append(CELDiagnostic(message: msg, offset: t.offset, length: max(1, t.length)))
+    mutating func error(_ msg: String, _ t: Token, help: String? = nil) {
+        diagnostics.append(CELDiagnostic(message: msg, offset: t.offset, length: max(1, t.length), help: help))
     }
+
+    /// Words and symbols from other languages that CEL writes otherwise.
+    static let otherLanguages: [String: String] = [
+        "and": "write `&&` for and", "AND": "write `&&` for and",
+        "or": "write `||` for or", "OR": "write `||` for or",
+        "not": "write `!` for not: `!x`", "NOT": "write `!` for not: `!x`",
+        "is": "write `==` to compare", "then": "write `c ? a : b` for if-then-else",
+        "else": "write `c ? a : b` for if-then-else", "elif": "write `c ? a : b` for if-then-else",
+    ]
 
     mutating func unexpected(expecting: String? = nil) {
         let t = cur
@@ -423,9 +444,23 @@ struct Parser {
         }
         var msg = "syntax error: unexpected \(what)"
         if let e = expecting { msg += ", expecting \(e)" }
+        // `not x` reads `not` as a name, then stumbles on `x`: point at `not`.
+        if p > 0, p - 1 < tokens.count, case .ident(let w) = tokens[p - 1].kind, w == "not" || w == "NOT",
+            let help = Self.otherLanguages[w]
+        {
+            var fix = help
+            if case .ident(let x) = t.kind { fix = "write `!` for not: `!\(x)`" }
+            if !diagnostics.contains(where: { $0.offset == tokens[p - 1].offset }) {
+                error("syntax error: `\(w)` is not an operator", tokens[p - 1], help: fix)
+            }
+            return
+        }
+        var help: String?
+        if case .ident(let w) = t.kind { help = Self.otherLanguages[w] }
+        if case .punct(">") = t.kind, p > 0, case .punct("<") = tokens[p - 1].kind { help = "write `!=` for not equal" }
         // Don't report twice at the same place (lexer errors already point here).
         if !diagnostics.contains(where: { $0.offset == t.offset }) {
-            error(msg, t)
+            error(msg, t, help: help)
         }
     }
 

@@ -236,6 +236,19 @@ struct PolicyCompiler {
         }
     }
 
+    /// A lone word where a value is expected (`then: two`, `then: "two"`) is
+    /// read as a name: say how to write the value the rule's type wants.
+    static func bareWordHelp(_ expecting: CELType) -> String {
+        switch expecting {
+        case .int: return "a whole number (int) is expected here: write it in digits, e.g. `2`; a word is read as a name"
+        case .double: return "a number is expected here: write it in digits, e.g. `2.5`; a word is read as a name"
+        case .bool: return "`true` or `false` is expected here; a word is read as a name"
+        case .string: return "to write text, quote it inside the expression, e.g. `\"'two'\"`; a bare word is read as a name"
+        case .date: return "to write a fixed day, use `date('2026-01-31')`; a word is read as a name"
+        default: return "\(TypeWords.noun(expecting)) is expected here; a word is read as a name"
+        }
+    }
+
     /// Why a scalar is not of the expected type, in the owner's terms.
     static func typeMismatch(what: String, type: ValueType, scalar s: Literal.Scalar) -> String {
         let numeric: Bool
@@ -244,12 +257,12 @@ struct PolicyCompiler {
         default: numeric = false
         }
         if numeric, s.isQuoted {
-            return "\(what) must be of type \(type), but `\(s.text)` is quoted, which makes it text: remove the quotes"
+            return "\(what) must be \(TypeWords.noun(type.celType)), but `\(s.text)` is quoted, which makes it text: remove the quotes"
         }
         if type == .int, !s.isQuoted, s.text.wholeMatch(of: /[+-]?[0-9]+/) != nil {
             return "\(what) `\(s.text)` is out of the 64-bit integer range"
         }
-        return "\(what) must be of type \(type), not `\(s.text)`"
+        return "\(what) must be \(TypeWords.noun(type.celType)), not `\(s.text)`"
     }
 
     static func format(_ d: Double) -> String {
@@ -453,12 +466,21 @@ struct PolicyCompiler {
         switch env.compile(e.text) {
         case .failure(let errors):
             for d in errors.diagnostics {
-                error(.expression(d.kind), e.ref(offset: d.offset, length: d.length), d.message, help: d.help)
+                var help = d.help
+                if help == nil, d.kind == .undeclared, let expecting,
+                    e.text.trimmingCharacters(in: .whitespaces).wholeMatch(of: /[A-Za-z_][A-Za-z0-9_]*/) != nil
+                {
+                    help = Self.bareWordHelp(expecting)
+                }
+                error(.expression(d.kind), e.ref(offset: d.offset, length: d.length), d.message, help: help)
             }
             return nil
         case .success(let program):
             if let expecting, !CELType.isAssignable(program.resultType, to: expecting) {
-                error(.resultType, e.at, "\(what) is of type `\(program.resultType)`, but `\(expecting)` is expected")
+                error(
+                    .resultType, e.at,
+                    "\(what) gives \(TypeWords.noun(program.resultType)), but \(TypeWords.noun(expecting)) is expected",
+                    help: "the rule's `type` says what it gives: change the expression, or the `type`")
                 return nil
             }
             return program

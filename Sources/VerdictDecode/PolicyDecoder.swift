@@ -22,6 +22,9 @@ public enum FormatKeys {
 struct PolicyDecoder {
     let file: String
     var log = DiagnosticLog()
+    /// Empty values already explained as a layout slip (keys meant to be
+    /// inside them stand beside them): their shape is not reported again.
+    var explained: Set<YAMLMark> = []
 
     init(file: String) { self.file = file }
 
@@ -34,7 +37,14 @@ struct PolicyDecoder {
     func ref(_ node: YAMLNode) -> SourceRef { SourceRef(node, file: file) }
 
     mutating func error(_ code: DiagnosticCode, _ node: YAMLNode, _ message: String, help: String? = nil) {
+        if code == .wrongShape || code == .missingKey, explained.contains(node.span.start) { return }
         log.error(code, ref(node), message, help: help)
+    }
+
+    /// `key:` with nothing after it.
+    static func isEmpty(_ node: YAMLNode) -> Bool {
+        if case .scalar(let s) = node.kind, s.isNull, !s.isQuoted, s.text.isEmpty { return true }
+        return false
     }
 
     // MARK: - Shapes
@@ -49,6 +59,10 @@ struct PolicyDecoder {
             return nil
         }
         var out: [String: YAMLPair] = [:]
+        // An allowed key left empty, and unknown keys after it at its level:
+        // probably its own content, not indented under it.
+        var empty: [(pair: YAMLPair, name: String, beside: [String])] = []
+        var recovered: [String: YAMLPair] = [:]
         for pair in pairs {
             guard case .scalar(let k) = pair.key.kind else {
                 error(.wrongShape, pair.key, "keys in \(what) must be plain names")
@@ -56,12 +70,29 @@ struct PolicyDecoder {
             }
             if allowed.contains(k.text) {
                 out[k.text] = pair
+                if Self.isEmpty(pair.value) { empty.append((pair, k.text, [])) } else if !empty.isEmpty, empty[empty.count - 1].beside.isEmpty { empty.removeLast() }
+            } else if let last = empty.last, last.pair.key.span.start.column == pair.key.span.start.column,
+                Suggest.closest(to: k.text, in: allowed) == nil
+            {
+                empty[empty.count - 1].beside.append(k.text)
             } else {
+                let near = Suggest.closest(to: k.text, in: allowed)
                 error(
                     .unknownKey, pair.key, "unknown key `\(k.text)` in \(what)",
-                    help: Suggest.help(for: k.text, in: allowed)
+                    help: near.map { "did you mean `\($0)`?" }
                         ?? "allowed keys: \(allowed.map { "`\($0)`" }.joined(separator: ", "))")
+                // Read a misspelt key as the one meant, so that its absence is not reported too.
+                if let near, recovered[near] == nil { recovered[near] = pair }
             }
+        }
+        for (key, pair) in recovered where out[key] == nil { out[key] = pair }
+        for e in empty where !e.beside.isEmpty {
+            let keys = e.beside.map { "`\($0):`" }.joined(separator: ", ")
+            error(
+                .wrongShape, e.pair.key,
+                "`\(e.name):` is empty, and \(keys) below it \(e.beside.count == 1 ? "stands" : "stand") at its level in \(what)",
+                help: "indent \(keys) under `\(e.name):` (2 more spaces) to put \(e.beside.count == 1 ? "it" : "them") inside it")
+            explained.insert(e.pair.value.span.start)
         }
         for key in required where out[key] == nil {
             error(.missingKey, node, "\(what) needs `\(key)`")

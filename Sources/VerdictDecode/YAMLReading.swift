@@ -15,8 +15,14 @@ public enum PolicyFileReader {
     public static func read(path: String, bytes: [UInt8]) -> (Outcome, [PolicyDiagnostic]) {
         switch YAMLDocument.parse(bytes) {
         case .failure(let errors):
+            let layout = YAMLLayout(bytes)
             let diagnostics = errors.diagnostics.map { d in
-                PolicyDiagnostic(
+                if let x = layout.explain(d) {
+                    return PolicyDiagnostic(
+                        code(d.kind), file: path, line: x.line, column: x.column, length: x.length, message: x.message,
+                        help: x.help)
+                }
+                return PolicyDiagnostic(
                     code(d.kind), file: path, line: d.mark.line, column: d.mark.column, length: d.length ?? 1,
                     message: d.message, help: YAMLHints.help(for: d.message))
             }

@@ -168,14 +168,16 @@ struct TreeBuilder {
         default:
             var message = Self.oneLine(problem)
             let problemMark = Self.mark(p.problem_mark)
+            var started: YAMLMark?
             if let context = text(p.context) {
                 message += " " + Self.oneLine(context)
                 let contextMark = Self.mark(p.context_mark)
                 if contextMark != problemMark {
                     message += " (started at line \(contextMark.line), column \(contextMark.column))"
                 }
+                started = contextMark
             }
-            report(problemMark, message)
+            report(problemMark, message, context: started)
         }
     }
 
@@ -260,13 +262,14 @@ struct TreeBuilder {
     // MARK: Diagnostics
 
     private mutating func report(
-        _ mark: YAMLMark, _ message: String, length: Int? = nil, kind: YAMLDiagnostic.Kind = .syntax
+        _ mark: YAMLMark, _ message: String, length: Int? = nil, kind: YAMLDiagnostic.Kind = .syntax,
+        context: YAMLMark? = nil
     ) {
         if diagnostics.count >= Self.maxDiagnostics {
             stopped = true
             return
         }
-        diagnostics.append(YAMLDiagnostic(mark: mark, message: message, length: length, kind: kind))
+        diagnostics.append(YAMLDiagnostic(mark: mark, message: message, length: length, kind: kind, context: context))
         if diagnostics.count >= Self.maxDiagnostics {
             diagnostics.append(YAMLDiagnostic(mark: mark, message: "too many problems; stopped here", kind: .limit))
             stopped = true

@@ -133,12 +133,16 @@ public struct YAMLDiagnostic: Error, Hashable, Sendable, CustomStringConvertible
     public var mark: YAMLMark
     public var message: String
     public var length: Int?
+    /// For a syntax error, where the construct libyaml was reading started
+    /// (a block mapping, a flow sequence, a quoted scalar), when it says.
+    public var context: YAMLMark?
 
-    public init(mark: YAMLMark, message: String, length: Int? = nil, kind: Kind = .syntax) {
+    public init(mark: YAMLMark, message: String, length: Int? = nil, kind: Kind = .syntax, context: YAMLMark? = nil) {
         self.kind = kind
         self.mark = mark
         self.message = message
         self.length = length
+        self.context = context
     }
 
     public var description: String { "\(mark.line):\(mark.column): \(message)" }

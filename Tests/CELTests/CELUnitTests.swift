@@ -50,7 +50,7 @@ private func date(_ s: String) -> CELDate {
         #expect(d.count == 1)
         #expect(d.first?.offset == 8)
         #expect(d.first?.length == 1)
-        #expect(d.first?.message == "found no matching overload for `_+_` applied to `(string, int)`")
+        #expect(d.first?.message == "`+` cannot add text (string) and a whole number (int)")
 
         var env = CELEnvironment()
         env.declare(variable: "name", type: .string)
@@ -111,8 +111,8 @@ private func date(_ s: String) -> CELDate {
         #expect(d.map(\.message) == [
             "undeclared reference to function `foo`",
             "undeclared reference to `cuont`",
-            "found no matching overload for `size` applied to `(int)`",
-            "found no matching overload for `_+_` applied to `(string, int)`",
+            "`size(…)` cannot take a whole number (int)",
+            "`+` cannot add text (string) and a whole number (int)",
         ])
         #expect(d[1].help == "did you mean `count`?")
     }
@@ -151,7 +151,7 @@ private func date(_ s: String) -> CELDate {
     }
 
     @Test func typeErrors() {
-        #expect(diagnostics("1 + 'a'").first?.message == "found no matching overload for `_+_` applied to `(int, string)`")
+        #expect(diagnostics("1 + 'a'").first?.message == "`+` cannot add a whole number (int) and text (string)")
         #expect(diagnostics("1 + 1.0").count == 1)
         #expect(diagnostics("size(1)").count == 1)
         #expect(diagnostics("date('2025-01-01') < 3").count == 1)

@@ -122,7 +122,7 @@ let tablePolicy = """
     @Test func rowThenMustHaveTheRuleType() throws {
         let bad = tablePolicy.replacingOccurrences(of: "then: \"'medium'\"", with: "then: 5")
         let d = diagnostics([("t.yaml", Array(bad.utf8))])
-        #expect(d.contains { $0.message.contains("`then` of row 2 of `tier`") && $0.message.contains("`int`") }, "\(d)")
+        #expect(d.contains { $0.message.contains("`then` of row 2 of `tier` gives a whole number (int), but text (string) is expected") }, "\(d)")
     }
 
     @Test func collectExplanationListsEveryMatchingRow() throws {
