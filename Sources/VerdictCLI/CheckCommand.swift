@@ -17,7 +17,9 @@ struct CheckCommand: ParsableCommand {
         discussion: """
             Errors stop the policies from loading; warnings (codes W…) point at what
             probably is not meant: declarations nothing uses, selector values no policy
-            answers, table rows that can never match, gaps in tables.
+            answers, table rows that can never answer, tickets no row of a table answers.
+            Notes list what is fine but worth knowing: gaps a table declares on purpose,
+            tables the analysis could not cover.
             Exit status: 0 when there is no error (and, with --strict, no warning), 1 when there is.
             """
     )
@@ -52,12 +54,15 @@ struct CheckCommand: ParsableCommand {
                 text += "\(p.identity.description)\(from): \(p.decisionNames.count) decisions, \(p.digest)\n"
             }
             let n = set.policies.count
-            let w = set.warnings.count
+            let w = set.warnings.filter { $0.severity == .warning }.count
+            let notes = set.warnings.count - w
             text += "ok: \(n) polic\(n == 1 ? "y" : "ies") checked"
-            text += w == 0 ? "\n" : ", \(w) warning\(w == 1 ? "" : "s")\n"
+            if w > 0 { text += ", \(w) warning\(w == 1 ? "" : "s")" }
+            if notes > 0 { text += ", \(notes) note\(notes == 1 ? "" : "s")" }
+            text += "\n"
             guard Output.stdout(text) else { throw ExitStatus.io.code }
         }
-        if strict, !set.warnings.isEmpty { throw ExitStatus.failure.code }
+        if strict, set.warnings.contains(where: { $0.severity == .warning }) { throw ExitStatus.failure.code }
     }
 
     /// The diagnostics, and (as text) a count; false when stdout cannot be written.

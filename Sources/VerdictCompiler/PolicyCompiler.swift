@@ -12,6 +12,15 @@ public struct CompiledUnit: Sendable {
     public var informational: Set<PolicyElement> = []
     /// Parameters and rules declared anew below the root with a name close to an inherited one: name → inherited name.
     public var nearInherited: [String: String] = [:]
+    /// The declared gaps of each table, by rule name (not part of the digest: they change no answer).
+    public var declaredGaps: [String: [DeclaredGap]] = [:]
+}
+
+/// A table's declared gap, compiled: tickets it holds for are meant to match no row.
+public struct DeclaredGap: Sendable {
+    public var when: CELProgram
+    public var clause: [String]
+    public var at: SourceRef
 }
 
 /// Stage 5 of loading: turns a resolved policy into a `CompiledUnit` in named
@@ -29,6 +38,7 @@ struct PolicyCompiler {
     private var catalogs: [String: CatalogDecl] = [:]
     private var sourceMap: PolicySourceMap
     private var parameterSnapshots: [ParameterSnapshot] = []
+    private var declaredGaps: [String: [DeclaredGap]] = [:]
 
     init(policy: ResolvedPolicy) {
         self.policy = policy
@@ -113,7 +123,7 @@ struct PolicyCompiler {
             for e in c.entries where e.informational { informational.insert(.catalogEntry(catalog: c.name, id: e.id)) }
         }
         return CompiledUnit(compiled: compiled, snapshot: snapshot, sourceMap: sourceMap, informational: informational,
-            nearInherited: policy.nearInherited)
+            nearInherited: policy.nearInherited, declaredGaps: declaredGaps)
     }
 
     // MARK: - Inputs
@@ -515,6 +525,26 @@ struct PolicyCompiler {
         if let d = t.defaultRow {
             defaultRow = row(d, rule: rule, index: -1, rowType: rowType, what: "the default of `\(rule)`")
             if defaultRow == nil { ok = false }
+        }
+        for (i, gap) in t.gaps.enumerated() {
+            if t.hit == .collect {
+                error(.tableShape, gap.at, "a `collect` table has no gaps: it gives an empty list when no row matches")
+                ok = false
+                continue
+            }
+            if t.defaultRow != nil {
+                error(.tableShape, gap.at, "a table with a `default` has no gaps: the default answers every other ticket")
+                ok = false
+                continue
+            }
+            guard
+                let program = expression(
+                    gap.when, .gap(rule: rule, gap: i), expecting: .bool, what: "`when` of gap \(i + 1) of `\(rule)`")
+            else {
+                ok = false
+                continue
+            }
+            declaredGaps[rule, default: []].append(DeclaredGap(when: program, clause: gap.clause ?? [], at: gap.at))
         }
         guard ok else { return nil }
         return (

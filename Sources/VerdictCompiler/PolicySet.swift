@@ -14,6 +14,8 @@ public final class PolicySet: @unchecked Sendable {
     let informational: [Set<PolicyElement>]
     /// New names close to inherited ones, per policy (a misspelt override, when nothing uses the new name).
     let nearInherited: [[String: String]]
+    /// The declared gaps of each policy's tables.
+    let declaredGaps: [[String: [DeclaredGap]]]
     /// The text of every file read, by path (for rendering positions).
     public let sources: [String: [UInt8]]
     /// Problems that do not stop the policies from working (`check` prints
@@ -29,6 +31,7 @@ public final class PolicySet: @unchecked Sendable {
         self.sourceMaps = order.map { units[$0].sourceMap }
         self.informational = order.map { units[$0].informational }
         self.nearInherited = order.map { units[$0].nearInherited }
+        self.declaredGaps = order.map { units[$0].declaredGaps }
         self.sources = sources
     }
 
@@ -146,9 +149,19 @@ public final class PolicySet: @unchecked Sendable {
         }
         if !log.diagnostics.contains(where: { $0.severity == .error }) {
             log.append(contentsOf: PolicyWarnings(set: set).all())
+            for i in set.policies.indices {
+                let analysis = TableAnalysis(
+                    policy: set.policies[i], snapshot: set.snapshots[i], sourceMap: set.sourceMaps[i],
+                    gaps: set.declaredGaps[i])
+                log.append(contentsOf: analysis.diagnostics())
+            }
         }
-        // The same mistake in a shared base is reported once, not once per market.
-        let unique = Array(Set(log.diagnostics)).sorted()
+        // The same mistake in a shared base is reported once, not once per
+        // market: one diagnostic per place and code (the first policy's example).
+        var seen = Set<String>()
+        let unique = log.diagnostics.filter { d in
+            seen.insert("\(d.file):\(d.line):\(d.column):\(d.code):\(d.severity)").inserted
+        }.sorted()
         guard !unique.contains(where: { $0.severity == .error }) else {
             throw PolicyLoadError(diagnostics: unique, sources: sources)
         }

@@ -11,7 +11,8 @@ public enum FormatKeys {
     public static let input = ["type", "values", "optional", "default", "min", "max", "label", "fields", "of", "informational"]
     public static let parameter = ["type", "of", "values", "value", "min", "max", "clause", "label", "informational"]
     public static let rule = ["type", "of", "values", "decision", "clause", "label", "expr", "table", "items"]
-    public static let table = ["hit", "rows", "default"]
+    public static let table = ["hit", "rows", "default", "gaps"]
+    public static let gap = ["when", "clause", "label"]
     public static let row = ["when", "then", "clause", "label"]
     public static let item = ["id", "when", "clause", "label"]
     public static let entry = ["label", "clause", "amount", "currency", "informational"]
@@ -506,7 +507,25 @@ struct PolicyDecoder {
         if let d = f["default"] {
             defaultRow = row(d.value, "the default of `\(rule)`", needsWhen: false)
         }
-        return TableDecl(hit: hit, rows: rows, defaultRow: defaultRow, at: ref(node))
+        var gaps: [GapDecl] = []
+        if let g = f["gaps"] {
+            if case .sequence(let items) = g.value.kind, !items.isEmpty {
+                for (i, item) in items.enumerated() {
+                    guard
+                        let gf = fields(
+                            item, "gap \(i + 1) of `\(rule)`", allowed: FormatKeys.gap, required: ["when", "clause"]),
+                        let w = gf["when"], let when = expression(w.value, "`when`")
+                    else { continue }
+                    var gap = GapDecl(when: when, at: ref(item))
+                    if let c = gf["clause"] { gap.clause = clause(c.value) ?? [] }
+                    if let l = gf["label"] { gap.label = label(l.value) ?? Self.reported }
+                    gaps.append(gap)
+                }
+            } else {
+                error(.wrongShape, g.value, "`gaps` must be a list, each with `when` and `clause`")
+            }
+        }
+        return TableDecl(hit: hit, rows: rows, defaultRow: defaultRow, gaps: gaps, at: ref(node))
     }
 
     mutating func row(_ node: YAMLNode, _ what: String, needsWhen: Bool) -> RowDecl? {

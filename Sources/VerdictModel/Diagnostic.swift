@@ -99,7 +99,8 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
     public static let uncoveredSelectors = DiagnosticCode("W0806", "uncovered-selectors")
     public static let tableGap = DiagnosticCode("W0807", "table-gap")
     public static let maskedRow = DiagnosticCode("W0808", "masked-row")
-    public static let tableOverlap = DiagnosticCode("E0417", "table-overlap")
+    public static let tableOverlap = DiagnosticCode("W0809", "table-overlap")
+    public static let tableNotAnalysed = DiagnosticCode("W0810", "table-not-analysed")
 
     // E06xx: the rule graph.
     public static let ruleCycle = DiagnosticCode("E0601", "rule-cycle")
@@ -133,9 +134,8 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
         invalidRegex,
         ruleCycle, ruleChainTooLong,
         unknownDecision, unknownTicketField, expectationType, ticketType, casePolicy,
-        tableOverlap,
         unusedInput, unusedParameter, unusedRule, unusedCatalogEntry, likeInheritedName, uncoveredSelectors, tableGap,
-        maskedRow,
+        maskedRow, tableOverlap, tableNotAnalysed,
     ]
 }
 
@@ -143,7 +143,12 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
 /// from its rendering (see `DiagnosticRenderer`).
 public struct PolicyDiagnostic: Error, Hashable, Sendable, Comparable {
     public enum Severity: String, Sendable, Hashable {
-        case error, warning
+        /// Fails `check` (and loading).
+        case error
+        /// Fails `check --strict` only.
+        case warning
+        /// Information `check` lists (a declared gap, a table it could not analyse); fails nothing.
+        case note
     }
 
     public var code: DiagnosticCode

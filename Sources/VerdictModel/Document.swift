@@ -134,12 +134,32 @@ public struct TableDecl: Sendable {
     public var hit: HitPolicy
     public var rows: [RowDecl]
     public var defaultRow: RowDecl?
+    /// Tickets the table means to leave unanswered (`gaps:`): `check` lists
+    /// them instead of warning about them.
+    public var gaps: [GapDecl]
     public var at: SourceRef
 
-    public init(hit: HitPolicy, rows: [RowDecl], defaultRow: RowDecl?, at: SourceRef) {
+    public init(hit: HitPolicy, rows: [RowDecl], defaultRow: RowDecl?, gaps: [GapDecl] = [], at: SourceRef) {
         self.hit = hit
         self.rows = rows
         self.defaultRow = defaultRow
+        self.gaps = gaps
+        self.at = at
+    }
+}
+
+/// A declared gap of a table: the tickets `when` holds for are meant to
+/// match no row, so that their answer stays undetermined.
+public struct GapDecl: Sendable {
+    public var when: ExprSource
+    public var clause: Clause?
+    public var label: Label?
+    public var at: SourceRef
+
+    public init(when: ExprSource, clause: Clause? = nil, label: Label? = nil, at: SourceRef) {
+        self.when = when
+        self.clause = clause
+        self.label = label
         self.at = at
     }
 }

@@ -31,6 +31,8 @@ public enum ExpressionSite: Hashable, Sendable {
     case when(rule: String, row: Int)
     case then(rule: String, row: Int)
     case item(rule: String, item: Int)
+    /// The `when` of a declared gap of a table (`gaps:`).
+    case gap(rule: String, gap: Int)
 }
 
 /// Where each part of a resolved policy was written: kept beside the

@@ -12,8 +12,11 @@ public enum DiagnosticRenderer {
         init(_ d: PolicyDiagnostic, colour: Bool) {
             guard colour else { return }
             bold = "\u{1B}[1m"
-            severity = d.severity == .error ? "\u{1B}[1;31m" : "\u{1B}[1;33m"
-            caret = d.severity == .error ? "\u{1B}[31m" : "\u{1B}[33m"
+            switch d.severity {
+            case .error: (severity, caret) = ("\u{1B}[1;31m", "\u{1B}[31m")
+            case .warning: (severity, caret) = ("\u{1B}[1;33m", "\u{1B}[33m")
+            case .note: (severity, caret) = ("\u{1B}[1;36m", "\u{1B}[36m")
+            }
             help = "\u{1B}[36m"
             reset = "\u{1B}[0m"
         }
