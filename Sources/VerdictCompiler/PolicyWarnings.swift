@@ -140,20 +140,12 @@ struct PolicyWarnings {
             domains.append(values)
         }
         var missing: [String] = []
-        var combination = [Int](repeating: 0, count: domains.count)
-        while true {
+        forEachCombination(domains.map(\.count)) { combination in
             let values = combination.enumerated().map { domains[$0.offset][$0.element] }
             if !router.selects(values) {
                 missing.append(zip(router.keys, values).map { "\($0.name) `\($1)`" }.joined(separator: " and "))
             }
-            var k = domains.count - 1
-            while k >= 0 {
-                combination[k] += 1
-                if combination[k] < domains[k].count { break }
-                combination[k] = 0
-                k -= 1
-            }
-            if k < 0 { break }
+            return true
         }
         guard !missing.isEmpty else { return [] }
         let shown = missing.prefix(8).joined(separator: "; ") + (missing.count > 8 ? "; and \(missing.count - 8) more" : "")
@@ -162,5 +154,22 @@ struct PolicyWarnings {
                 .uncoveredSelectors, at, "no policy answers tickets with \(shown)",
                 help: "add a policy for them, widen an `applies_to`, or remove the values from the input")
         ].compactMap { $0 }
+    }
+}
+
+/// Calls `body` with every combination of indices below `sizes` (the last
+/// index moving fastest), until it returns false. No call when a size is 0.
+func forEachCombination(_ sizes: [Int], _ body: ([Int]) -> Bool) {
+    guard sizes.allSatisfy({ $0 > 0 }) else { return }
+    var combination = [Int](repeating: 0, count: sizes.count)
+    while body(combination) {
+        var k = sizes.count - 1
+        while k >= 0 {
+            combination[k] += 1
+            if combination[k] < sizes[k] { break }
+            combination[k] = 0
+            k -= 1
+        }
+        if k < 0 { return }
     }
 }

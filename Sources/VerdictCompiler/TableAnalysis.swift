@@ -128,8 +128,7 @@ struct TableAnalysis {
         var firstWins = [Bool](repeating: false, count: table.rows.count)
         var everMatches = [Bool](repeating: false, count: table.rows.count)
 
-        var combination = [Int](repeating: 0, count: vars.count)
-        while true {
+        forEachCombination(domains.map(\.count)) { combination in
             for (k, v) in vars.enumerated() { values[v.slot] = domains[k][combination[k]] }
             activation.values = values
             var matched: [Int] = []
@@ -163,14 +162,7 @@ struct TableAnalysis {
                     if overlaps[pair] == nil { overlaps[pair] = assignment }
                 }
             }
-            var k = vars.count - 1
-            while k >= 0 {
-                combination[k] += 1
-                if combination[k] < domains[k].count { break }
-                combination[k] = 0
-                k -= 1
-            }
-            if k < 0 { break }
+            return true
         }
         // A `first` table stops at its first match, so later rows were not
         // tried there; a second pass tells a masked row from one never true.
@@ -238,8 +230,7 @@ struct TableAnalysis {
         var values = policy.initialValues
         let activation = CELArrayActivation(values: values)
         var seen = [Bool](repeating: false, count: table.rows.count)
-        var combination = [Int](repeating: 0, count: vars.count)
-        while true {
+        forEachCombination(domains.map(\.count)) { combination in
             for (k, v) in vars.enumerated() { values[v.slot] = domains[k][combination[k]] }
             activation.values = values
             for (i, row) in table.rows.enumerated() where !seen[i] {
@@ -249,14 +240,7 @@ struct TableAnalysis {
                     seen[i] = true
                 }
             }
-            var k = vars.count - 1
-            while k >= 0 {
-                combination[k] += 1
-                if combination[k] < domains[k].count { break }
-                combination[k] = 0
-                k -= 1
-            }
-            if k < 0 || !seen.contains(false) { break }
+            return seen.contains(false)
         }
         return seen
     }
