@@ -124,3 +124,38 @@ import Testing
         #expect(!run.stdout.contains(0x1B), "no escape codes when stdout is not a terminal: \(run)")
     }
 }
+
+/// `verdict schema`: the JSON Schemas, and the copies in docs/schema/ kept in step.
+@Suite struct SchemaTests {
+    @Test(arguments: [("policy", "docs/schema/policy.schema.json"), ("test", "docs/schema/test.schema.json")])
+    func theCopyInDocsIsWhatVerdictPrints(_ kind: String, _ path: String) throws {
+        let run = try verdict(["schema", kind])
+        #expect(run.status == 0, "\(run)")
+        let copy = try Repo.read(path)
+        #expect(run.stdout == copy, "\(path) differs from `verdict schema \(kind)`: run `verdict schema \(kind) > \(path)`")
+        let schema = try jsonObject(run.out)
+        #expect(schema["$schema"] as? String == "https://json-schema.org/draft/2020-12/schema")
+    }
+
+    @Test func everyKeyTheFormatReadsIsInTheSchema() throws {
+        let schema = try jsonObject(try verdict(["schema"]).out)
+        let defs = schema["$defs"] as? [String: Any] ?? [:]
+        func keys(_ def: String) -> Set<String> {
+            var node = defs[def] as? [String: Any] ?? [:]
+            if let one = node["oneOf"] as? [[String: Any]], let mapping = one.last { node = mapping }
+            return Set((node["properties"] as? [String: Any] ?? [:]).keys)
+        }
+        #expect(Set((schema["properties"] as? [String: Any] ?? [:]).keys).isSuperset(of: ["verdict", "policy", "extends", "applies_to", "rules"]))
+        #expect(keys("rule") == ["type", "of", "values", "decision", "clause", "label", "expr", "table", "items"])
+        #expect(keys("table") == ["hit", "rows", "default", "gaps"])
+        #expect(keys("input").contains("informational"))
+        #expect(try verdict(["schema", "nonsense"]).status == 2)
+    }
+
+    @Test func shippedFilesNameTheirSchemaOnTheirFirstLine() throws {
+        for name in try FileManager.default.contentsOfDirectory(atPath: Repo.policies) where name.hasSuffix(".yaml") {
+            let text = String(decoding: try Repo.read("policies/" + name), as: UTF8.self)
+            #expect(text.hasPrefix("# yaml-language-server: $schema=../docs/schema/policy.schema.json\n"), "\(name)")
+        }
+    }
+}
