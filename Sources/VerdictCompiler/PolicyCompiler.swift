@@ -196,6 +196,11 @@ struct PolicyCompiler {
             sourceMap.positions[.parameter(p.name)] = p.at
             if let origin = policy.parameterOrigins[p.name] { sourceMap.positions[.parameterOrigin(p.name)] = origin }
             guard let written = p.type else {
+                if p.typeInvalid {
+                    // Declared, so that expressions reading it are not reported as well.
+                    _ = declare("params." + p.name, .dyn, kind: .parameter)
+                    continue
+                }
                 error(
                     .missingType, p.at, "parameter `\(p.name)` needs `type`",
                     help: policy.nearInherited[p.name].map { "did you mean to override the inherited `\($0)`?" })
@@ -432,6 +437,7 @@ struct PolicyCompiler {
         slotKinds[slot] = .rule(index)
         let what = "rule `\(decl.name)`"
         guard decl.type != nil else {
+            if decl.typeInvalid { return nil }
             error(
                 .missingType, decl.at, "\(what) needs `type`",
                 help: policy.nearInherited[decl.name].map { "did you mean to override the inherited `\($0)`?" })

@@ -174,6 +174,7 @@ enum Resolver {
                 if let i = r.parameters.firstIndex(where: { $0.name == p.name }) {
                     var m = r.parameters[i]
                     m.type = p.type ?? m.type
+                    m.typeInvalid = p.typeInvalid || (p.type == nil && m.typeInvalid)
                     m.value = p.value ?? m.value
                     m.min = p.min ?? m.min
                     m.max = p.max ?? m.max
@@ -194,6 +195,7 @@ enum Resolver {
                 if let i = r.rules.firstIndex(where: { $0.name == rule.name }) {
                     var m = r.rules[i]
                     m.type = rule.type ?? m.type
+                    m.typeInvalid = rule.typeInvalid || (rule.type == nil && m.typeInvalid)
                     m.decision = rule.decision ?? m.decision
                     m.clause = rule.clause ?? m.clause
                     m.label = rule.label ?? m.label

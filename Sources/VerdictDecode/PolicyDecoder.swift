@@ -440,6 +440,7 @@ struct PolicyDecoder {
         var p = ParameterDecl(name: name, value: f["value"].map { Literal($0.value, file: file) }, at: ref(keyNode))
         if let t = f["type"] {
             p.type = valueType(t.value, of: f["of"]?.value, values: f["values"]?.value, catalogsAllowed: true)
+            p.typeInvalid = p.type == nil
         } else if let o = f["of"] {
             error(.conflictingKeys, o.key, "`of` goes only with `type: list`")
         }
@@ -459,6 +460,7 @@ struct PolicyDecoder {
         var r = RuleDecl(name: name, at: ref(keyNode))
         if let t = f["type"] {
             r.type = valueType(t.value, of: f["of"]?.value, values: f["values"]?.value, catalogsAllowed: true)
+            r.typeInvalid = r.type == nil
         } else if let o = f["of"] {
             error(.conflictingKeys, o.key, "`of` goes only with `type: list`")
         }

@@ -97,6 +97,8 @@ public struct ParameterDecl: Sendable {
     public var label: Label?
     /// A value of the guideline kept for the record (shown by `show`), which no rule need read.
     public var informational: Bool?
+    /// `type` is written but could not be read (already reported): no "needs `type`" again.
+    public var typeInvalid = false
     public var at: SourceRef
 
     public init(
@@ -195,6 +197,8 @@ public struct RuleDecl: Sendable {
     public var clause: Clause?
     public var label: Label?
     public var body: RuleBodyDecl?
+    /// `type` is written but could not be read (already reported): no "needs `type`" again.
+    public var typeInvalid = false
     public var at: SourceRef
 
     public init(
