@@ -16,6 +16,9 @@ public enum Suggest {
         let target = Array(name.lowercased().unicodeScalars)
         var best: (name: String, distance: Int)?
         for c in candidates where c != name {
+            // At most 3 edits: a name much longer or shorter cannot be close
+            // (cheap to rule out before the distance, for long candidate lists).
+            if !lastSegment, abs(c.utf8.count - name.utf8.count) > 3 * 4 { continue }
             let lowered = c.lowercased()
             var d = distance(target, Array(lowered.unicodeScalars))
             var length = c.unicodeScalars.count
@@ -116,6 +119,18 @@ extension CELValue {
 /// prefix) are kept exactly as written. docs/digest.md states the same rule.
 public enum CELSourceText {
     public static func collapsingWhitespace(_ source: String) -> String {
+        // Most expressions have nothing to collapse: one space between
+        // tokens, no comment, nothing at either end. Those are returned as they are.
+        var plain = true
+        var previous: UInt8 = 0x20
+        for b in source.utf8 {
+            if b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0C || b == 0x2F || (b == 0x20 && previous == 0x20) {
+                plain = false
+                break
+            }
+            previous = b
+        }
+        if plain, previous != 0x20 || source.isEmpty { return source }
         let s = Array(source.unicodeScalars)
         var out = String.UnicodeScalarView()
         var pendingSpace = false

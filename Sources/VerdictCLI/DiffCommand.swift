@@ -93,7 +93,7 @@ struct DiffCommand: ParsableCommand {
 
     /// Two policy sets and their comparison, from two sources or two policies of one folder.
     func sides() throws -> (PolicySet, PolicySet, SetDiff, String, String) {
-        if let folder = policies, let set = try? PolicySet.load(directory: folder),
+        if let folder = policies, let set = try? PolicySet.load(directory: folder, warnings: false),
             let a = policy(old, in: set), let b = policy(new, in: set)
         {
             let diff = SetDiff(comparing: PolicySide(set, a), with: PolicySide(set, b))

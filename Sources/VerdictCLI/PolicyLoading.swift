@@ -8,7 +8,7 @@ enum PolicyLoading {
     /// (`.usage` for eval and expr: nothing is read; `.failure` for check).
     static func load(_ directory: String, toStdout: Bool = false, failure: ExitStatus = .usage) throws -> PolicySet {
         do {
-            return try PolicySet.load(directory: directory)
+            return try PolicySet.load(directory: directory, warnings: false)
         } catch {
             var text = ""
             for d in error.diagnostics {

@@ -1,4 +1,5 @@
 import CEL
+import Foundation
 import VerdictModel
 import VerdictRuntime
 
@@ -39,6 +40,10 @@ struct PolicyCompiler {
     private var sourceMap: PolicySourceMap
     private var parameterSnapshots: [ParameterSnapshot] = []
     private var declaredGaps: [String: [DeclaredGap]] = [:]
+    /// Programs already compiled, by text: the environment is complete before
+    /// any expression is compiled, so the same text gives the same program
+    /// (`then: 0` in many rows is compiled once).
+    private var programs: [String: CELProgram] = [:]
 
     init(policy: ResolvedPolicy) {
         self.policy = policy
@@ -79,6 +84,7 @@ struct PolicyCompiler {
         let planned = policy.inputs.map { planInput($0) }
         declareParameters()
         let ruleSlots = declareRules()
+        precompile()
         var rules: [CompiledRule] = []
         var ruleSnapshots: [RuleSnapshot] = []
         for (i, decl) in policy.rules.enumerated() {
@@ -475,32 +481,86 @@ struct PolicyCompiler {
     }
 
     /// Compiles one embedded expression; maps its diagnostics into the policy file.
+    /// Compiles every distinct expression text of the rules on every core,
+    /// into `programs`, once the environment is complete; the pass over the
+    /// rules then finds them there (a text that fails is compiled again there,
+    /// to report its diagnostics at their place).
+    private mutating func precompile() {
+        var texts: [String] = []
+        var seen = Set<String>()
+        var sites = 0
+        func add(_ e: ExprSource?) {
+            guard let e else { return }
+            sites += 1
+            if seen.insert(e.text).inserted { texts.append(e.text) }
+        }
+        for rule in policy.rules {
+            switch rule.body {
+            case .expr(let e)?: add(e)
+            case .table(let t)?:
+                for row in t.rows + (t.defaultRow.map { [$0] } ?? []) {
+                    add(row.when)
+                    add(row.then)
+                }
+                for gap in t.gaps { add(gap.when) }
+            case .items(let items)?: for item in items { add(item.when) }
+            case nil: break
+            }
+        }
+        sourceMap.expressions.reserveCapacity(sites)
+        sourceMap.positions.reserveCapacity(sites + policy.parameters.count + policy.inputs.count)
+        let workers = texts.count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        guard workers > 1 else { return }
+        let env = self.env
+        let all = texts
+        let results = ResultSlots<[(String, CELProgram)]>(count: workers)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var out: [(String, CELProgram)] = []
+            var i = w
+            while i < all.count {
+                if case .success(let program) = env.compile(all[i]) { out.append((all[i], program)) }
+                i += workers
+            }
+            results.set(w, out)
+        }
+        for case let list? in results.values {
+            for (text, program) in list { programs[text] = program }
+        }
+    }
+
     private mutating func expression(
         _ e: ExprSource, _ site: ExpressionSite, expecting: CELType?, what: String
     ) -> CELProgram? {
         sourceMap.expressions[site] = e
-        switch env.compile(e.text) {
-        case .failure(let errors):
-            for d in errors.diagnostics {
-                var help = d.help
-                if help == nil, d.kind == .undeclared, let expecting,
-                    e.text.trimmingCharacters(in: .whitespaces).wholeMatch(of: /[A-Za-z_][A-Za-z0-9_]*/) != nil
-                {
-                    help = Self.bareWordHelp(expecting)
+        let program: CELProgram
+        if let known = programs[e.text] {
+            program = known
+        } else {
+            switch env.compile(e.text) {
+            case .failure(let errors):
+                for d in errors.diagnostics {
+                    var help = d.help
+                    if help == nil, d.kind == .undeclared, let expecting,
+                        e.text.trimmingCharacters(in: .whitespaces).wholeMatch(of: /[A-Za-z_][A-Za-z0-9_]*/) != nil
+                    {
+                        help = Self.bareWordHelp(expecting)
+                    }
+                    error(.expression(d.kind), e.ref(offset: d.offset, length: d.length), d.message, help: help)
                 }
-                error(.expression(d.kind), e.ref(offset: d.offset, length: d.length), d.message, help: help)
-            }
-            return nil
-        case .success(let program):
-            if let expecting, !CELType.isAssignable(program.resultType, to: expecting) {
-                error(
-                    .resultType, e.at,
-                    "\(what) gives \(TypeWords.noun(program.resultType)), but \(TypeWords.noun(expecting)) is expected",
-                    help: "the rule's `type` says what it gives: change the expression, or the `type`")
                 return nil
+            case .success(let compiled):
+                programs[e.text] = compiled
+                program = compiled
             }
-            return program
         }
+        if let expecting, !CELType.isAssignable(program.resultType, to: expecting) {
+            error(
+                .resultType, e.at,
+                "\(what) gives \(TypeWords.noun(program.resultType)), but \(TypeWords.noun(expecting)) is expected",
+                help: "the rule's `type` says what it gives: change the expression, or the `type`")
+            return nil
+        }
+        return program
     }
 
     private mutating func table(_ t: TableDecl, type: ValueType, rule: String) -> (CompiledTable, TableSnapshot)? {

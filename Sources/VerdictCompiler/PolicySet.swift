@@ -46,7 +46,9 @@ public final class PolicySet: @unchecked Sendable {
     public var decisionNames: [String] { compiled.decisionNames }
 
     /// Loads every `*.yaml` / `*.yml` file directly in `directory`, in name order.
-    public static func load(directory: String) throws(PolicyLoadError) -> PolicySet {
+    /// With `warnings` (what `check` prints), the warnings and the table
+    /// analysis run too; the commands that only answer tickets skip them.
+    public static func load(directory: String, warnings: Bool = true) throws(PolicyLoadError) -> PolicySet {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw PolicyLoadError(
@@ -75,7 +77,7 @@ public final class PolicySet: @unchecked Sendable {
                         .noPolicyFiles, file: directory, message: "no policy files (`*.yaml`) in `\(directory)`")
                 ], sources: [:])
         }
-        return try load(files: files)
+        return try load(files: files, warnings: warnings)
     }
 
     /// Whether a file name is a test file's (`*.test.yaml`, `*.test.yml`).
@@ -86,7 +88,9 @@ public final class PolicySet: @unchecked Sendable {
     /// Loads policies from in-memory files (path, bytes) in named stages:
     /// read → parse and decode → resolve `extends` → compile → select.
     /// Every problem of every stage is collected before giving up.
-    public static func load(files: [(path: String, bytes: [UInt8])]) throws(PolicyLoadError) -> PolicySet {
+    public static func load(files: [(path: String, bytes: [UInt8])], warnings: Bool = true) throws(PolicyLoadError)
+        -> PolicySet
+    {
         var log = DiagnosticLog()
         var sources: [String: [UInt8]] = [:]
         var documents: [PolicyDocument] = []
@@ -147,7 +151,7 @@ public final class PolicySet: @unchecked Sendable {
                 .overlappingPolicies, at,
                 "policies `\(a)` and `\(b)` both apply to tickets with \(o.example.joined(separator: " and ")); make their `applies_to` disjoint")
         }
-        if !log.diagnostics.contains(where: { $0.severity == .error }) {
+        if warnings, !log.diagnostics.contains(where: { $0.severity == .error }) {
             log.append(contentsOf: PolicyWarnings(set: set).all())
             for i in set.policies.indices {
                 let analysis = TableAnalysis(

@@ -155,6 +155,10 @@ enum Resolver {
             abstract: leaf.abstract, chain: chain.map(\.name), appliesTo: leaf.appliesTo, appliesToAt: leaf.appliesToAt,
             title: leaf.title, titleAt: leaf.titleAt, sections: nil, inputs: [], parameters: [], rules: [],
             catalogs: [])
+        // Positions by name, so that merging stays linear in the number of declarations.
+        var inputAt: [String: Int] = [:]
+        var parameterAt: [String: Int] = [:]
+        var ruleAt: [String: Int] = [:]
         for d in chain {
             if let s = d.sections { r.sections = s }
             if let by = d.datedBy {
@@ -162,16 +166,18 @@ enum Resolver {
                 r.datedByAt = d.datedByAt
             }
             for input in d.inputs {
-                if let prior = r.inputs.first(where: { $0.name == input.name }) {
+                if let k = inputAt[input.name] {
+                    let prior = r.inputs[k]
                     log.error(
                         .duplicateInput, input.at,
                         "input `\(input.name)` is already declared (at \(prior.at.file):\(prior.at.line))")
                 } else {
+                    inputAt[input.name] = r.inputs.count
                     r.inputs.append(input)
                 }
             }
             for p in d.parameters {
-                if let i = r.parameters.firstIndex(where: { $0.name == p.name }) {
+                if let i = parameterAt[p.name] {
                     var m = r.parameters[i]
                     m.type = p.type ?? m.type
                     m.typeInvalid = p.typeInvalid || (p.type == nil && m.typeInvalid)
@@ -187,12 +193,13 @@ enum Resolver {
                     if d.name != chain[0].name, let near = Suggest.closest(to: p.name, in: r.parameters.map(\.name)) {
                         r.nearInherited[p.name] = near
                     }
+                    parameterAt[p.name] = r.parameters.count
                     r.parameters.append(p)
                     r.parameterOrigins[p.name] = p.at
                 }
             }
             for rule in d.rules {
-                if let i = r.rules.firstIndex(where: { $0.name == rule.name }) {
+                if let i = ruleAt[rule.name] {
                     var m = r.rules[i]
                     m.type = rule.type ?? m.type
                     m.typeInvalid = rule.typeInvalid || (rule.type == nil && m.typeInvalid)
@@ -206,6 +213,7 @@ enum Resolver {
                     if d.name != chain[0].name, let near = Suggest.closest(to: rule.name, in: r.rules.map(\.name)) {
                         r.nearInherited[rule.name] = near
                     }
+                    ruleAt[rule.name] = r.rules.count
                     r.rules.append(rule)
                 }
             }

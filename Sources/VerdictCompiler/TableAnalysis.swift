@@ -1,4 +1,5 @@
 import CEL
+import Foundation
 import VerdictJSON
 import VerdictJSONWriter
 import VerdictModel
@@ -41,13 +42,27 @@ import VerdictRuntime
 ///   undetermined for that reason, and says so.
 /// - At most `maxWork` row evaluations per table (classes × rows); larger
 ///   tables get a note instead.
-struct TableAnalysis {
+// @unchecked: `activation` is mutable scratch; in `diagnostics()` only the
+// first worker uses this value's, the others make their own.
+struct TableAnalysis: @unchecked Sendable {
     static let maxWork = 2_000_000
 
     let policy: CompiledPolicy
     let snapshot: PolicySnapshot
     let sourceMap: PolicySourceMap
     let gaps: [String: [DeclaredGap]]
+    /// One activation for every table: each sets its variables' slots, and
+    /// puts them back when it is done (no copy of every slot per table);
+    /// constants read only parameters, which no table sets.
+    let activation: CELArrayActivation
+
+    init(policy: CompiledPolicy, snapshot: PolicySnapshot, sourceMap: PolicySourceMap, gaps: [String: [DeclaredGap]]) {
+        self.policy = policy
+        self.snapshot = snapshot
+        self.sourceMap = sourceMap
+        self.gaps = gaps
+        self.activation = CELArrayActivation(values: policy.initialValues)
+    }
 
     /// A variable a table's conditions read: an input leaf or a rule.
     struct Variable {
@@ -65,13 +80,23 @@ struct TableAnalysis {
         var diagnostic: PolicyDiagnostic
     }
 
+    /// Every table's findings, in rule order. Tables are independent: large
+    /// policies are analysed on every core, each worker with its own activation.
     func diagnostics() -> [PolicyDiagnostic] {
-        var out: [PolicyDiagnostic] = []
-        for (index, rule) in policy.rules.enumerated() {
-            guard case .table(let table) = rule.body else { continue }
-            out += analyse(table, rule: index)
+        let tables = policy.rules.indices.filter { if case .table = policy.rules[$0].body { true } else { false } }
+        let workers = tables.count < 64 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, tables.count / 32))
+        let chunk = (tables.count + workers - 1) / max(1, workers)
+        let results = ResultSlots<[PolicyDiagnostic]>(count: workers)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let worker = w == 0 ? self : TableAnalysis(policy: policy, snapshot: snapshot, sourceMap: sourceMap, gaps: gaps)
+            var out: [PolicyDiagnostic] = []
+            for index in tables[min(tables.count, w * chunk)..<min(tables.count, (w + 1) * chunk)] {
+                guard case .table(let table) = policy.rules[index].body else { continue }
+                out += worker.analyse(table, rule: index)
+            }
+            results.set(w, out)
         }
-        return out
+        return results.values.flatMap { $0 ?? [] }
     }
 
     func at(_ element: PolicyElement) -> SourceRef? { sourceMap[element] }
@@ -118,8 +143,7 @@ struct TableAnalysis {
             ].compactMap { $0 }
         }
         let rulesRead = vars.filter(\.isRule)
-        var values = policy.initialValues
-        let activation = CELArrayActivation(values: values)
+        defer { for v in vars { activation.values[v.slot] = policy.initialValues[v.slot] } }
 
         var gap: [[CELValue]] = []
         var declaredHits = [Int](repeating: 0, count: declared.count)
@@ -129,8 +153,7 @@ struct TableAnalysis {
         var everMatches = [Bool](repeating: false, count: table.rows.count)
 
         forEachCombination(domains.map(\.count)) { combination in
-            for (k, v) in vars.enumerated() { values[v.slot] = domains[k][combination[k]] }
-            activation.values = values
+            for (k, v) in vars.enumerated() { activation.values[v.slot] = domains[k][combination[k]] }
             var matched: [Int] = []
             var undetermined = false
             for (i, row) in table.rows.enumerated() {
@@ -166,8 +189,8 @@ struct TableAnalysis {
         }
         // A `first` table stops at its first match, so later rows were not
         // tried there; a second pass tells a masked row from one never true.
-        if table.hit == .first {
-            everMatches = neverTrue(table, vars, domains)
+        if table.hit == .first, firstWins.contains(false) {
+            everMatches = neverTrue(table, vars, domains, only: Set(firstWins.indices.filter { !firstWins[$0] }))
         }
 
         var out: [PolicyDiagnostic?] = []
@@ -226,13 +249,10 @@ struct TableAnalysis {
     }
 
     /// For a `first` table: whether each row's `when` is true for some class.
-    func neverTrue(_ table: CompiledTable, _ vars: [Variable], _ domains: [[CELValue]]) -> [Bool] {
-        var values = policy.initialValues
-        let activation = CELArrayActivation(values: values)
-        var seen = [Bool](repeating: false, count: table.rows.count)
+    func neverTrue(_ table: CompiledTable, _ vars: [Variable], _ domains: [[CELValue]], only rows: Set<Int>) -> [Bool] {
+        var seen = table.rows.indices.map { !rows.contains($0) }
         forEachCombination(domains.map(\.count)) { combination in
-            for (k, v) in vars.enumerated() { values[v.slot] = domains[k][combination[k]] }
-            activation.values = values
+            for (k, v) in vars.enumerated() { activation.values[v.slot] = domains[k][combination[k]] }
             for (i, row) in table.rows.enumerated() where !seen[i] {
                 if let when = row.when {
                     if when.evaluate(activation) == .bool(true) { seen[i] = true }
@@ -334,10 +354,28 @@ struct TableAnalysis {
 
     /// The value of an expression that reads parameters and literals only.
     func constant(_ t: CELSyntaxTree) -> CELValue? {
+        // Literals, parameters and lists of them need no compiling.
+        switch t.kind {
+        case .literal(let v): return v
+        case .identifier, .select:
+            guard let name = dotted(t), let slot = policy.environment.slot(of: name), slot < policy.slotKinds.count,
+                case .parameter = policy.slotKinds[slot]
+            else { return nil }
+            return policy.initialValues[slot]
+        case .list(let items):
+            var values: [CELValue] = []
+            for item in items {
+                guard let v = constant(item) else { return nil }
+                values.append(v)
+            }
+            return .list(values)
+        default:
+            break
+        }
         guard readsOnlyConstants(t), case .success(let program) = policy.environment.compile(t.canonicalText) else {
             return nil
         }
-        let v = program.evaluate(CELArrayActivation(values: policy.initialValues))
+        let v = program.evaluate(activation)
         if case .error = v { return nil }
         return v
     }
@@ -470,5 +508,25 @@ struct TableAnalysis {
         activation.reset(ticket: object)
         if case .error(let e) = activation.ruleValue(rule) { return e.message.contains(expecting) }
         return false
+    }
+}
+
+/// One slot per worker of a `concurrentPerform`, written once each.
+final class ResultSlots<T>: @unchecked Sendable {
+    private var slots: [T?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ i: Int, _ value: T) {
+        lock.lock()
+        slots[i] = value
+        lock.unlock()
+    }
+
+    var values: [T?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots
     }
 }

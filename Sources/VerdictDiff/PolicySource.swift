@@ -53,7 +53,7 @@ public enum PolicySource: Sendable, Hashable, CustomStringConvertible {
     public func load() throws -> PolicySet {
         switch self {
         case .directory(let d):
-            return try PolicySet.load(directory: d)
+            return try PolicySet.load(directory: d, warnings: false)
         case .git(let rev, let path):
             let tree = rev + ":" + path
             let listing: String
@@ -72,7 +72,7 @@ public enum PolicySource: Sendable, Hashable, CustomStringConvertible {
                 let object = tree + (path.isEmpty ? "" : "/") + name
                 files.append((object, try Git.bytes(["show", object])))
             }
-            return try PolicySet.load(files: files)
+            return try PolicySet.load(files: files, warnings: false)
         }
     }
 }
