@@ -58,16 +58,15 @@ public struct CELDate: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses exactly "YYYY-MM-DD".
     public static func parse(_ s: String) -> CELDate? {
-        let u = Array(s.utf8)
-        guard u.count == 10 else { return nil }
-        return parse(bytes: u[...])
+        var s = s
+        return s.withUTF8 { parse(utf8: UnsafeRawBufferPointer($0)) }
     }
 
-    static func parse(bytes u: ArraySlice<UInt8>) -> CELDate? {
+    /// Parses exactly "YYYY-MM-DD" from UTF-8 bytes (no copy).
+    public static func parse(utf8 u: UnsafeRawBufferPointer) -> CELDate? {
         guard u.count == 10 else { return nil }
-        let b = u.startIndex
-        guard u[b + 4] == UInt8(ascii: "-"), u[b + 7] == UInt8(ascii: "-"),
-              let y = digits(u, b, 4), let m = digits(u, b + 5, 2), let d = digits(u, b + 8, 2)
+        guard u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"),
+              let y = digits(u, 0, 4), let m = digits(u, 5, 2), let d = digits(u, 8, 2)
         else { return nil }
         return CELDate(year: y, month: m, day: d)
     }
@@ -170,12 +169,17 @@ public struct CELTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
     /// RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|z|±HH:MM)`; `T` or `t` separator;
     /// 1–9 fraction digits; second 60 (leap second) is rejected.
     public static func parse(_ s: String) -> CELTimestamp? {
-        let u = Array(s.utf8)
+        var s = s
+        return s.withUTF8 { parse(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Parses an RFC 3339 timestamp from UTF-8 bytes (no copy).
+    public static func parse(utf8 u: UnsafeRawBufferPointer) -> CELTimestamp? {
         guard u.count >= 20 else { return nil }
-        guard let date = CELDate.parse(bytes: u[0..<10]) else { return nil }
+        guard let date = CELDate.parse(utf8: UnsafeRawBufferPointer(rebasing: u[0..<10])) else { return nil }
         guard u[10] == UInt8(ascii: "T") || u[10] == UInt8(ascii: "t"),
               u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
-              let hh = digits(u[...], 11, 2), let mm = digits(u[...], 14, 2), let ss = digits(u[...], 17, 2),
+              let hh = digits(u, 11, 2), let mm = digits(u, 14, 2), let ss = digits(u, 17, 2),
               hh < 24, mm < 60, ss < 60 else { return nil }
         var i = 19
         var nanos: Int32 = 0
@@ -201,7 +205,7 @@ public struct CELTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
             i += 1
         } else if u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") {
             guard i + 6 == u.count, u[i + 3] == UInt8(ascii: ":"),
-                  let oh = digits(u[...], i + 1, 2), let om = digits(u[...], i + 4, 2), oh < 24, om < 60
+                  let oh = digits(u, i + 1, 2), let om = digits(u, i + 4, 2), oh < 24, om < 60
             else { return nil }
             offset = (oh * 3600 + om * 60) * (u[i] == UInt8(ascii: "-") ? -1 : 1)
             i += 6
@@ -291,10 +295,10 @@ extension CELDate {
     static let epoch = CELDate(unchecked: 1970, 1, 1)
 }
 
-private func digits(_ u: ArraySlice<UInt8>, _ start: Int, _ n: Int) -> Int? {
+private func digits(_ u: UnsafeRawBufferPointer, _ start: Int, _ n: Int) -> Int? {
     var v = 0
     for i in start..<(start + n) {
-        guard i < u.endIndex else { return nil }
+        guard i < u.count else { return nil }
         let c = u[i]
         guard c >= 48, c <= 57 else { return nil }
         v = v * 10 + Int(c - 48)

@@ -175,7 +175,7 @@ indirect enum CanonicalJSON: Sendable {
         case .bool(let b): w.bool(b)
         case .int(let i):
             if i > maxSafeInteger || i < -maxSafeInteger { w.string(String(i)) } else { w.int(i) }
-        case .double(let d): w.raw(ecmaScript(d))
+        case .double(let d): w.raw(text: ecmaScript(d))
         case .string(let s): w.string(s)
         case .array(let items):
             w.raw("[")

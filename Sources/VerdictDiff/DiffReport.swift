@@ -447,12 +447,12 @@ public struct WitnessSection: Sendable {
             for (j, line) in d.witnesses.enumerated() {
                 if j > 0 { w.raw(",") }
                 w.raw("{\"case\":")
-                w.raw(line)
+                w.raw(text: line)
                 if j < d.answers.count {
                     w.raw(",\"old\":")
-                    w.raw(d.answers[j].old)
+                    w.raw(text: d.answers[j].old)
                     w.raw(",\"new\":")
-                    w.raw(d.answers[j].new)
+                    w.raw(text: d.answers[j].new)
                 }
                 w.raw("}")
             }

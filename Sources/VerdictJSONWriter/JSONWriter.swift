@@ -23,7 +23,7 @@ public struct JSONWriter: Sendable {
         self.bytes.append(contentsOf: bytes)
     }
 
-    public mutating func raw(_ s: String) {
+    public mutating func raw(text s: String) {
         bytes.append(contentsOf: s.utf8)
     }
 
@@ -125,7 +125,7 @@ public struct JSONWriter: Sendable {
     /// double (non-finite → `null`).
     public mutating func number(_ n: JSONNumber) {
         if JSONNumber.looksLikeLiteral(n.text) {
-            raw(n.text)
+            raw(text: n.text)
         } else if let i = n.int {
             int(i)
         } else {

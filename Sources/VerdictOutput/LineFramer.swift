@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// One line of input as the framer hands it on.
 public struct FramedLine: Sendable, Hashable {
     /// 1-based, counting every line of the input (blank ones too).
@@ -41,6 +47,8 @@ public struct LineFramer {
     private var eof = false
     /// Bytes of `buffer` already searched for a line end.
     private var scanned = 0
+    /// Line ends found by the last search (reused).
+    private var lineEnds: [Int] = []
 
     public init(maxLineBytes: Int = 64 << 20, chunkBytes: Int = 256 << 10) {
         self.maxLineBytes = maxLineBytes
@@ -85,15 +93,24 @@ public struct LineFramer {
         // Frame every complete line now buffered. Bytes before `scanned` were
         // searched already (a long line arrives over many reads).
         var lineStart = 0
-        var i = scanned
         let count = buffer.count
-        while i < count {
-            if buffer[i] == UInt8(ascii: "\n") {
-                frame(lineStart, i)
-                lineStart = i + 1
+        var ends: [Int] = []
+        swap(&ends, &lineEnds)
+        ends.removeAll(keepingCapacity: true)
+        buffer.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress else { return }
+            var i = scanned
+            while i < count, let p = memchr(base + i, 0x0A, count - i) {
+                let at = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+                ends.append(at)
+                i = at + 1
             }
-            i += 1
         }
+        for at in ends {
+            frame(lineStart, at)
+            lineStart = at + 1
+        }
+        swap(&ends, &lineEnds)
         if eof, lineStart < count {
             frame(lineStart, count)
             lineStart = count

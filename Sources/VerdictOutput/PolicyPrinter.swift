@@ -224,7 +224,7 @@ public struct PolicyPrinter {
             w.raw(",\"type\":")
             w.string(param.type.description)
             w.raw(",\"value\":")
-            w.raw(CELJSON.text(param.value))
+            w.raw(text: CELJSON.text(param.value))
             w.raw(",\"clause\":")
             strings(param.clause)
             w.raw(",\"label\":")

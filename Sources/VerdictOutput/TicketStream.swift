@@ -51,7 +51,7 @@ public final class TicketSink {
             framer.withBytes(of: line) { evaluator.evaluate(line: $0, into: &evaluation) }
             if evaluation.status == .answered { answered += 1 } else { errors += 1 }
             if let text, let recorder {
-                out.raw(text.render(evaluation, plan: evaluator.plan, line: line.number, recorder: recorder))
+                out.raw(text: text.render(evaluation, plan: evaluator.plan, line: line.number, recorder: recorder))
                 continue
             }
             writer.write(evaluation, line: line.number, explanation: recorder, into: &out)

@@ -45,6 +45,14 @@ public final class TicketActivation: CELActivation {
         for slot in policy.groupSlots where !pendingGroups.contains(slot) { ready[slot] = true }
     }
 
+    /// Binds a ticket read by the fast path (`FieldScanner`) through `plan`.
+    func reset(scanner: FieldScanner, line: UnsafeRawBufferPointer, plan: FastInputPlan) {
+        for i in ready.indices { ready[i] = readyTemplate[i] }
+        pendingGroups.removeAll(keepingCapacity: true)
+        plan.bind(scanner, line, values: &values, pendingGroups: &pendingGroups)
+        for slot in policy.groupSlots where !pendingGroups.contains(slot) { ready[slot] = true }
+    }
+
     public func value(slot: Int) -> CELValue {
         let v = read(slot)
         if let tracer { tracer.slotRead(slot, value: v) }

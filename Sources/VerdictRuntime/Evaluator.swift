@@ -153,6 +153,16 @@ public final class Evaluator {
     public let running: CompiledPolicySet
     private let activations: [TicketActivation]
     private var routeScratch: Router.Scratch
+    /// The fast path: a scanner for every field some policy reads, and each
+    /// policy's binding from it (nil: that policy reads slowly).
+    @exclusivity(unchecked) private var scanner: FieldScanner
+    private let fastPlans: [FastInputPlan?]
+    private let idCapture: Int
+    private let routeCaptures: [Int]
+    private let dateCaptures: [Int]
+    /// False to read every line with `JSONReader` (the slow path); the tests
+    /// compare both paths line by line.
+    public var usesFastPath = true
 
     /// With a tracer that wants expression events, evaluation runs on traced
     /// plans of the same policies (`CompiledPolicySet.traced()`).
@@ -164,10 +174,29 @@ public final class Evaluator {
         self.running = running
         self.activations = running.policies.map { TicketActivation(policy: $0, tracer: tracer) }
         self.routeScratch = policies.router.makeScratch()
+        var paths: [[String]] = [["id"]]
+        func add(_ nodes: [InputPlan.Node]) {
+            for n in nodes {
+                paths.append(n.path.split(separator: ".").map(String.init))
+                if case .object(let children) = n.kind { add(children) }
+            }
+        }
+        for p in running.policies { add(p.inputs.roots) }
+        paths += policies.router.keys.map(\.path) + policies.router.dateKeys.map(\.path)
+        let schema = FieldScanner.Schema(paths: paths)
+        self.scanner = FieldScanner(schema: schema)
+        self.fastPlans = running.policies.map { FastInputPlan(inputs: $0.inputs, schema: schema) }
+        self.idCapture = schema.ids["id"] ?? 0
+        self.routeCaptures = policies.router.keys.map { schema.ids[$0.name] ?? 0 }
+        self.dateCaptures = policies.router.dateKeys.map { schema.ids[$0.name] ?? 0 }
     }
 
     /// Evaluates one line of JSON (without its line end).
     public func evaluate(line: UnsafeRawBufferPointer, into e: inout Evaluation) {
+        if usesFastPath, scanner.scan(line) {
+            evaluateScanned(line, into: &e)
+            return
+        }
         switch JSONReader.parse(line) {
         case .failure(let error):
             fail(&e, id: nil, "invalid JSON at byte \(error.offset + 1): \(error.message)")
@@ -185,23 +214,63 @@ public final class Evaluator {
         case .failure(let f):
             fail(&e, id: id, f.message)
         case .success(let index):
-            e.status = .answered
-            e.id = id
-            e.policy = index
-            e.failure = ""
-            e.outcomes.removeAll(keepingCapacity: true)
-            tracer?.ticketStarted(policy: index)
+            start(&e, id: id, policy: index)
             let activation = activations[index]
             activation.reset(ticket: ticket)
-            for d in plan.decisions[index] {
-                guard let rule = d.rule else {
-                    e.outcomes.append(.undetermined(d.absentReason))
-                    continue
-                }
-                switch activation.ruleValue(rule) {
-                case .error(let err): e.outcomes.append(.undetermined(err.message))
-                case let v: e.outcomes.append(.value(v))
-                }
+            answer(&e, activation, policy: index)
+        }
+    }
+
+    /// The value of a captured field as JSON (small: a selector, a date, the id).
+    private func json(_ capture: Int, _ line: UnsafeRawBufferPointer) -> JSONValue? {
+        guard let c = scanner.capture(capture) else { return nil }
+        if c.kind == .string, !c.escaped {
+            return .string(String(decoding: UnsafeRawBufferPointer(rebasing: line[(c.start + 1)..<(c.end - 1)]), as: UTF8.self))
+        }
+        if case .success(let v) = JSONReader.parse(UnsafeRawBufferPointer(rebasing: line[c.start..<c.end])) { return v }
+        return nil
+    }
+
+    /// A line the scanner read: route and bind from its captures, with no JSON tree.
+    private func evaluateScanned(_ line: UnsafeRawBufferPointer, into e: inout Evaluation) {
+        let id = json(idCapture, line)
+        let routed = policies.router.route(scratch: &routeScratch) { k, isDate in
+            json(isDate ? dateCaptures[k] : routeCaptures[k], line)
+        }
+        switch routed {
+        case .failure(let f):
+            fail(&e, id: id, f.message)
+        case .success(let index):
+            let activation = activations[index]
+            guard let plan = fastPlans[index] else {
+                // This policy's inputs are not all in the schema: read the line slowly.
+                if case .success(.object(let ticket)) = JSONReader.parse(line) { evaluate(ticket: ticket, into: &e) }
+                return
+            }
+            start(&e, id: id, policy: index)
+            activation.reset(scanner: scanner, line: line, plan: plan)
+            answer(&e, activation, policy: index)
+        }
+    }
+
+    private func start(_ e: inout Evaluation, id: JSONValue?, policy index: Int) {
+        e.status = .answered
+        e.id = id
+        e.policy = index
+        e.failure = ""
+        e.outcomes.removeAll(keepingCapacity: true)
+        tracer?.ticketStarted(policy: index)
+    }
+
+    private func answer(_ e: inout Evaluation, _ activation: TicketActivation, policy index: Int) {
+        for d in plan.decisions[index] {
+            guard let rule = d.rule else {
+                e.outcomes.append(.undetermined(d.absentReason))
+                continue
+            }
+            switch activation.ruleValue(rule) {
+            case .error(let err): e.outcomes.append(.undetermined(err.message))
+            case let v: e.outcomes.append(.value(v))
             }
         }
     }

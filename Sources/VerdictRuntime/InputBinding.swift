@@ -106,7 +106,7 @@ public final class InputPlan: Sendable {
         values[node.slot] = convert(json, node.kind, node: node, path: node.path)
     }
 
-    private func convert(_ json: JSONValue, _ kind: Kind, node: Node, path: String) -> CELValue {
+    func convert(_ json: JSONValue, _ kind: Kind, node: Node, path: String) -> CELValue {
         switch (kind, json) {
         case (.bool, .bool(let b)):
             return .bool(b)
@@ -119,13 +119,7 @@ public final class InputPlan: Sendable {
                             ? "\(path): \(Self.clip(n.text)) is out of the 64-bit integer range"
                             : "\(path): expected a whole number, got \(Self.clip(n.text))"))
             }
-            if let min = node.min, v < min {
-                return .error(CELError(.range, "\(path): \(v) is below the minimum \(min)"))
-            }
-            if let max = node.max, v > max {
-                return .error(CELError(.range, "\(path): \(v) is above the maximum \(max)"))
-            }
-            return .int(v)
+            return Self.bounded(v, node: node, path: path)
         case (.double, .number(let n)):
             guard n.double.isFinite else {
                 return .error(CELError(.range, "\(path): \(Self.clip(n.text)) is out of range"))
@@ -173,6 +167,18 @@ public final class InputPlan: Sendable {
         }
     }
 
+    /// A whole number within the input's declared `min` and `max`, or why not.
+    @inline(__always)
+    static func bounded(_ v: Int64, node: Node, path: String) -> CELValue {
+        if let min = node.min, v < min {
+            return .error(CELError(.range, "\(path): \(v) is below the minimum \(min)"))
+        }
+        if let max = node.max, v > max {
+            return .error(CELError(.range, "\(path): \(v) is above the maximum \(max)"))
+        }
+        return .int(v)
+    }
+
     static func missing(_ path: String) -> CELError {
         CELError(.missing, "\(path) is missing")
     }
@@ -216,5 +222,173 @@ public final class InputPlan: Sendable {
             n += 1
         }
         return out
+    }
+}
+
+/// The fast path's binding (`FieldScanner`): the plan's nodes, each with the
+/// capture of its path, converted straight from the line's bytes into slots.
+/// Common values (true/false, plain whole numbers, strings without escapes,
+/// enum values, dates, timestamps) build no JSON value; anything else reads
+/// the field's bytes with `JSONReader` and goes through `InputPlan.convert`,
+/// so both paths give the same value and the same error text.
+///
+/// The nodes are flattened in preorder into plain structs, so binding walks
+/// an array without retaining anything.
+public final class FastInputPlan: Sendable {
+    enum Kind: UInt8, Sendable {
+        case bool, int, string, enumeration, date, timestamp, object, other
+    }
+
+    struct Flat: Sendable {
+        var slot: Int
+        var capture: Int
+        var kind: Kind
+        /// The index just after this node's subtree.
+        var end: Int
+        /// This node's values in `enumBytes`/`enumValues`.
+        var enumStart: Int
+        var enumCount: Int
+        var min: Int64?
+        var max: Int64?
+    }
+
+    let inputs: InputPlan
+    let flat: [Flat]
+    /// The plan's nodes, in the same order (paths, defaults, messages).
+    let nodes: [InputPlan.Node]
+    let enumBytes: [[UInt8]]
+    let enumValues: [CELValue]
+
+    /// Nil when the schema lacks one of the plan's paths (the caller then reads slowly).
+    public init?(inputs: InputPlan, schema: FieldScanner.Schema) {
+        var flat: [Flat] = []
+        var nodes: [InputPlan.Node] = []
+        var enumBytes: [[UInt8]] = []
+        var enumValues: [CELValue] = []
+        func add(_ n: InputPlan.Node) -> Bool {
+            guard let capture = schema.ids[n.path] else { return false }
+            let kind: Kind
+            switch n.kind {
+            case .bool: kind = .bool
+            case .int: kind = .int
+            case .string: kind = .string
+            case .enumeration(_, let ordered):
+                kind = .enumeration
+                for v in ordered {
+                    enumBytes.append(Array(v.utf8))
+                    enumValues.append(.string(v))
+                }
+            case .date: kind = .date
+            case .timestamp: kind = .timestamp
+            case .object: kind = .object
+            default: kind = .other
+            }
+            let index = flat.count
+            let count = { if case .enumeration(_, let o) = n.kind { o.count } else { 0 } }()
+            flat.append(
+                Flat(
+                    slot: n.slot, capture: capture, kind: kind, end: 0, enumStart: enumBytes.count - count,
+                    enumCount: count, min: n.min, max: n.max))
+            nodes.append(n)
+            if case .object(let children) = n.kind {
+                for c in children where !add(c) { return false }
+            }
+            flat[index].end = flat.count
+            return true
+        }
+        for r in inputs.roots where !add(r) { return nil }
+        self.inputs = inputs
+        self.flat = flat
+        self.nodes = nodes
+        self.enumBytes = enumBytes
+        self.enumValues = enumValues
+    }
+
+    func bind(
+        _ scanner: FieldScanner, _ line: UnsafeRawBufferPointer, values: inout [CELValue], pendingGroups: inout [Int]
+    ) {
+        flat.withUnsafeBufferPointer { flat in
+            var i = 0
+            while i < flat.count {
+                let f = flat[i]
+                guard let capture = scanner.capture(f.capture), capture.kind != .null else {
+                    values[f.slot] = nodes[i].absent
+                    // Under a missing object every field takes its own default (or is missing).
+                    for k in (i + 1)..<f.end { values[flat[k].slot] = nodes[k].absent }
+                    i = f.end
+                    continue
+                }
+                if f.kind == .object {
+                    guard capture.kind == .object else {
+                        let e = CELError(
+                            .invalidArgument,
+                            "\(nodes[i].path): expected an object, got \(InputPlan.describe(json(capture, line)))")
+                        values[f.slot] = .error(e)
+                        // Under an invalid object nothing is known: no default is a guess.
+                        for k in (i + 1)..<f.end { values[flat[k].slot] = .error(e) }
+                        i = f.end
+                        continue
+                    }
+                    pendingGroups.append(f.slot)
+                    i += 1
+                    continue
+                }
+                values[f.slot] = convert(f, i, capture, line)
+                i += 1
+            }
+        }
+    }
+
+    /// The field's value as JSON, for the slow conversions and messages.
+    private func json(_ c: FieldScanner.Capture, _ line: UnsafeRawBufferPointer) -> JSONValue {
+        if case .success(let v) = JSONReader.parse(UnsafeRawBufferPointer(rebasing: line[c.start..<c.end])) { return v }
+        return .null  // unreachable: the scanner validated these bytes
+    }
+
+    @inline(__always)
+    private func convert(_ f: Flat, _ index: Int, _ c: FieldScanner.Capture, _ line: UnsafeRawBufferPointer) -> CELValue {
+        // A string's text without its quotes, when it has no escape.
+        let text = c.kind == .string && !c.escaped
+            ? UnsafeRawBufferPointer(rebasing: line[(c.start + 1)..<(c.end - 1)]) : nil
+        switch f.kind {
+        case .bool where c.kind == .bool:
+            return .bool(c.bool)
+        case .int where c.kind == .number && c.integer:
+            if let v = Self.int(line, c) {
+                if f.min.map({ v >= $0 }) ?? true, f.max.map({ v <= $0 }) ?? true { return .int(v) }
+                return InputPlan.bounded(v, node: nodes[index], path: nodes[index].path)
+            }
+        case .string:
+            if let text { return .string(String(decoding: text, as: UTF8.self)) }
+        case .enumeration:
+            if let text {
+                for k in f.enumStart..<(f.enumStart + f.enumCount) where enumBytes[k].count == text.count {
+                    if enumBytes[k].withUnsafeBytes({ $0.elementsEqual(text) }) { return enumValues[k] }
+                }
+            }
+        case .date:
+            if let text, let d = CELDate.parse(utf8: text) { return .date(d) }
+        case .timestamp:
+            if let text, let t = CELTimestamp.parse(utf8: text) { return .timestamp(t) }
+        default:
+            break
+        }
+        let node = nodes[index]
+        return inputs.convert(json(c, line), node.kind, node: node, path: node.path)
+    }
+
+    /// A plain whole number's value, nil when it does not fit (the slow path says why).
+    @inline(__always)
+    private static func int(_ line: UnsafeRawBufferPointer, _ c: FieldScanner.Capture) -> Int64? {
+        var i = c.start
+        let negative = line[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        guard c.end - i <= 18 else { return nil }
+        var v: Int64 = 0
+        while i < c.end {
+            v = v * 10 + Int64(line[i] &- 0x30)
+            i += 1
+        }
+        return negative ? -v : v
     }
 }

@@ -113,8 +113,15 @@ public struct Router: Sendable {
     /// The index of the policy that answers the ticket, or why none does
     /// (an error line's message).
     public func route(_ ticket: JSONObject, scratch: inout Scratch) -> Result<Int, RouteFailure> {
+        route(scratch: &scratch) { k, isDate in Self.lookup(ticket, (isDate ? dateKeys : keys)[k].path) }
+    }
+
+    /// Routing over any reading of the ticket: `field(k, isDate)` gives the
+    /// JSON value at the path of `keys[k]` (or `dateKeys[k]`), nil when the
+    /// ticket leaves it out.
+    public func route(scratch: inout Scratch, field: (Int, Bool) -> JSONValue?) -> Result<Int, RouteFailure> {
         for (k, key) in keys.enumerated() {
-            switch Self.lookup(ticket, key.path) {
+            switch field(k, false) {
             case .string(let s)?:
                 scratch.values[k] = s
             case nil, .null?:
@@ -128,7 +135,7 @@ public struct Router: Sendable {
         for (i, preds) in predicates.enumerated() where preds.allSatisfy({ selects($0, scratch.values) }) {
             guard let window = windowPredicate(preds) else { return .success(i) }
             selected.append(i)
-            if case .success(let d) = date(window.key, ticket, &scratch), window.window.contains(d) {
+            if case .success(let d) = date(window.key, field, &scratch), window.window.contains(d) {
                 return .success(i)
             }
         }
@@ -174,11 +181,11 @@ public struct Router: Sendable {
     }
 
     /// The ticket's date for a date key, read once per ticket.
-    private func date(_ k: Int, _ ticket: JSONObject, _ scratch: inout Scratch) -> Result<CELDate, RouteFailure> {
+    private func date(_ k: Int, _ field: (Int, Bool) -> JSONValue?, _ scratch: inout Scratch) -> Result<CELDate, RouteFailure> {
         if let known = scratch.dates[k] { return known }
         let key = dateKeys[k]
         let result: Result<CELDate, RouteFailure>
-        switch Self.lookup(ticket, key.path) {
+        switch field(k, true) {
         case nil, .null?:
             result = .failure(RouteFailure(message: "`\(key.name)` is missing"))
         case .string(let s)?:

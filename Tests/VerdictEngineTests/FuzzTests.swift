@@ -1,5 +1,6 @@
 import Testing
 import VerdictJSON
+import VerdictJSONWriter
 
 import CEL
 @testable import VerdictCompiler
@@ -71,6 +72,79 @@ import CEL
                     return
                 }
             }
+        }
+    }
+}
+
+/// The fast ticket reader (FieldScanner + FastInputPlan) against the strict
+/// reader: every line, however malformed, answered byte for byte alike.
+@Suite struct FastPathTests {
+    /// Answers lines with the fast path on or off.
+    func answers(_ lines: [[UInt8]], set: PolicySet, fast: Bool, ask: [String] = []) throws -> [[UInt8]] {
+        let plan = try AskPlan(policies: set.compiled, ask: ask)
+        let sink = TicketSink(policies: set, plan: plan)
+        sink.evaluator.usesFastPath = fast
+        var out: [[UInt8]] = []
+        var e = Evaluation()
+        for (n, line) in lines.enumerated() {
+            var w = JSONWriter(capacity: 512)
+            line.withUnsafeBytes { sink.evaluator.evaluate(line: $0, into: &e) }
+            sink.writer.write(e, line: n + 1, into: &w)
+            out.append(w.bytes)
+        }
+        return out
+    }
+
+    static let hostile: [String] = [
+        #"{"id":"a","market":"domestic","opened_at":"2026-03-14T09:30:00+08:00","unit":{"installed_on":"2025-06-01","install_count":1}}"#,
+        #"{"id":"\u0041\u00e9","market":"dom\u0065stic","opened_at":"2026-03-14T09:30:00+08:00"}"#,
+        #"{"market":"export","market":"domestic"}"#,
+        #"{"mar\u006bet":"export"}"#,
+        #"{"market":"export","unit":{"installed_on":"2025-06-01","installed_on":"2025-06-02"}}"#,
+        #"{"market":"export","opened_at":"2026-03-14T09:30:00+08:00","unit":{"installed_on":"2025-6-1","install_count":1.0}}"#,
+        #"{"market":"export","opened_at":"2026-03-14T09:30:00+08:00","unit":{"install_count":99999999999999999999}}"#,
+        #"{"market":"export","opened_at":"2026-03-14T09:30:00+08:00","unit":{"install_count":-0}}"#,
+        #"{"market":"export","opened_at":"2026-03-14T09:30:00+08:00","unit":{"install_count":1e2}}"#,
+        #"{"market":"export","opened_at":"2026-03-14T09:30:00+08:00","unit":{"install_count":-3}}"#,
+        #"{"market":"export","opened_at":"2026-03-14T09:30:00+08:00","unit":"none","fault":[1,2]}"#,
+        #"{"market":"export","opened_at":"2026-03-14T09:30:00+08:00","request":{"kind":"rep\u0061ir","onsite":true}}"#,
+        #"{"market":"export","opened_at":"2026-03-14T09:30:00+08:00","request":{"kind":"teleport","onsite":"yes"}}"#,
+        #"{"market":"export","opened_at":"2026-03-14T09:30:00Z","request":null,"fault":null,"unit":null}"#,
+        #"{"market":"Export","opened_at":"2026-03-14T09:30:00+08:00"}"#,
+        #"{"market":5}"#,
+        #"{"market":"domestic","product":"material","opened_at":"2026-03-14T09:30:00+08:00","request":{"kind":"training","onsite":false}}"#,
+        #"{"market":"domestic","notes":"客户说明：设备无法启动 \"急\" \ud83d\ude00","opened_at":"2026-03-14T09:30:00+08:00"}"#,
+        #"{"market":"domestic","deep":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}"#,
+        #"{"market":"domestic","lone":"\ud800"}"#,
+        #"  {"market":"domestic"}  "#,
+        #"{"market":"domestic"} x"#,
+        #"[{"market":"domestic"}]"#,
+        #"{"id":{"nested":[1,{"a":null}]},"market":"domestic"}"#,
+        #"{"id":12.50,"market":"nowhere"}"#,
+    ]
+
+    @Test func bothPathsAgreeOnHostileAndMutatedLines() throws {
+        let set = try loadShipped()
+        var lines = Self.hostile.map { Array($0.utf8) }
+        lines.append([0xFF, 0xFE, 0x7B, 0x7D])
+        lines.append(Array(#"{"market":"domestic","x":""#.utf8) + [0xC0, 0x80] + Array(#""}"#.utf8))
+        let seeds = try Repo.lines("examples/tickets.jsonl").map { Array($0.utf8) }
+        lines += seeds
+        var rng = FuzzTests.Rng(state: 7)
+        let fuzz = FuzzTests()
+        for i in 0..<4000 { lines.append(fuzz.mutate(seeds[i % seeds.count], &rng)) }
+        for ask in [[], ["in_warranty", "visit_chargeable", "fees"]] {
+            let fast = try answers(lines, set: set, fast: true, ask: ask)
+            let slow = try answers(lines, set: set, fast: false, ask: ask)
+            var differing = 0
+            for i in lines.indices where fast[i] != slow[i] {
+                differing += 1
+                if differing <= 3 {
+                    Issue.record(
+                        "line \(i + 1) \(String(decoding: lines[i], as: UTF8.self))\n fast \(String(decoding: fast[i], as: UTF8.self))\n slow \(String(decoding: slow[i], as: UTF8.self))")
+                }
+            }
+            #expect(differing == 0, "\(differing) lines answered differently")
         }
     }
 }

@@ -307,7 +307,7 @@ func number(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -
         w.double(.nan); w.raw(",")
         w.double(.infinity); w.raw(",")
         w.double(-.infinity); w.raw(",")
-        w.raw(String("x"))
+        w.raw(text: String("x"))
         w.raw("]")
         #expect(String(decoding: w.bytes, as: UTF8.self)
             == "[0,-42,9223372036854775807,-9223372036854775808,true,false,null,1.5,3.0,0.1,1e-05,1e+16,-0.0,null,null,null,x]")

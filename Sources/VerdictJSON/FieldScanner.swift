@@ -1,0 +1,430 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The fast path of ticket reading: one pass over a line that validates it
+/// as strictly as `JSONReader` and records where the fields a schema names
+/// are (byte spans), without building a value for anything.
+///
+/// It accepts a subset of what `JSONReader` accepts and never more: any line
+/// it is unsure of (invalid JSON, a non-object, keys with escapes, objects
+/// with many keys, deep nesting) is declined, and the caller reads it with
+/// `JSONReader`, which gives the errors their exact messages. So a line
+/// either scans and `JSONReader` would accept it with the same fields, or
+/// the slow path decides: the two paths cannot give different answers.
+public struct FieldScanner {
+    /// The paths to capture, as a tree of object levels. Node 0 is the root object.
+    // @unchecked: the buffers are written once in `init` and only read after.
+    public final class Schema: @unchecked Sendable {
+        struct Node: Sendable {
+            var key: [UInt8]
+            var hash: UInt64
+            /// The level of the children when the path continues (an object input).
+            var level: Int?
+        }
+        /// Per level, the nodes (capture ids) whose keys it holds.
+        let levels: [[Int]]
+        let nodes: [Node]
+        /// Capture id by dotted path.
+        public let ids: [String: Int]
+        /// The same, flat for the scan: per level a range of `entries`, each a
+        /// key's hash, capture id and bytes in `keyBytes`.
+        let levelRanges: UnsafeMutableBufferPointer<Range<Int>>
+        let entries: UnsafeMutableBufferPointer<(hash: UInt64, id: Int, offset: Int, length: Int)>
+        let keyBytes: UnsafeMutableRawBufferPointer
+        /// The child level of each capture id, -1 for a leaf.
+        let childLevel: [Int]
+
+        /// Paths as lists of keys (`["unit", "installed_on"]`); prefixes are added.
+        public init(paths: [[String]]) {
+            var nodes: [Node] = []
+            var levels: [[Int]] = [[]]
+            var ids: [String: Int] = [:]
+            for path in paths where !path.isEmpty {
+                var level = 0
+                for depth in path.indices {
+                    let key = path[depth]
+                    let dotted = path[...depth].joined(separator: ".")
+                    let id: Int
+                    if let existing = ids[dotted] {
+                        id = existing
+                    } else {
+                        id = nodes.count
+                        nodes.append(Node(key: Array(key.utf8), hash: FieldScanner.hash(Array(key.utf8)), level: nil))
+                        levels[level].append(id)
+                        ids[dotted] = id
+                    }
+                    if depth < path.count - 1 {
+                        if nodes[id].level == nil {
+                            nodes[id].level = levels.count
+                            levels.append([])
+                        }
+                        level = nodes[id].level ?? 0
+                    }
+                }
+            }
+            self.nodes = nodes
+            self.levels = levels
+            self.ids = ids
+            var ranges: [Range<Int>] = []
+            var entries: [(hash: UInt64, id: Int, offset: Int, length: Int)] = []
+            var keyBytes: [UInt8] = []
+            for level in levels {
+                let start = entries.count
+                for id in level {
+                    entries.append((nodes[id].hash, id, keyBytes.count, nodes[id].key.count))
+                    keyBytes += nodes[id].key
+                }
+                ranges.append(start..<entries.count)
+            }
+            // Kept in memory of its own, so the scan reads them through plain
+            // pointers (no array retained, no closure) on every key.
+            self.levelRanges = .allocate(capacity: ranges.count)
+            _ = self.levelRanges.initialize(from: ranges)
+            self.entries = .allocate(capacity: max(1, entries.count))
+            _ = self.entries.initialize(from: entries)
+            self.keyBytes = .allocate(byteCount: max(1, keyBytes.count), alignment: 1)
+            self.keyBytes.copyBytes(from: keyBytes)
+            self.childLevel = nodes.map { $0.level ?? -1 }
+        }
+
+        deinit {
+            levelRanges.deallocate()
+            entries.deallocate()
+            keyBytes.deallocate()
+        }
+
+        public var count: Int { nodes.count }
+    }
+
+    /// What a captured value is.
+    public enum Kind: UInt8, Sendable {
+        case string, number, bool, null, object, array
+    }
+
+    /// One captured value: its bytes in the line, what it is, and for
+    /// strings and numbers what the fast converters need to know.
+    public struct Capture: Sendable {
+        public var start = 0
+        public var end = 0
+        public var kind = Kind.null
+        /// For `true`/`false`.
+        public var bool = false
+        /// A string with a backslash escape (its bytes are not its text).
+        public var escaped = false
+        /// A number without fraction or exponent.
+        public var integer = false
+        /// The line it belongs to (a capture from an earlier line is stale).
+        var stamp: UInt32 = 0
+    }
+
+    public let schema: Schema
+    public private(set) var captures: [Capture]
+    private var stamp: UInt32 = 0
+
+    public let maxDepth: Int
+    /// Objects with more keys are left to the slow path (its duplicate check is hashed).
+    public static let maxKeysPerObject = 32
+
+    /// Per open container: object or array, its schema level (-1: fields not
+    /// captured), where its keys start in `keys`, and its own capture (-1: none).
+    private var frames: [(isObject: Bool, level: Int, firstKey: Int, capture: Int)] = []
+    /// Key spans (and hashes) of the open objects, for the duplicate check.
+    private var keys: [(start: Int, end: Int, hash: UInt64)] = []
+
+    /// FNV-1a over a key's bytes.
+    static func hash(_ bytes: [UInt8]) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    public init(schema: Schema, maxDepth: Int = 64) {
+        self.schema = schema
+        self.maxDepth = maxDepth
+        self.captures = [Capture](repeating: Capture(), count: schema.count)
+        frames.reserveCapacity(16)
+        keys.reserveCapacity(64)
+    }
+
+    /// The capture of a path for the last line scanned, if present.
+    @inline(__always)
+    public func capture(_ id: Int) -> Capture? {
+        let c = captures[id]
+        return c.stamp == stamp ? c : nil
+    }
+
+    /// Scans a line; false when it must go to the slow path.
+    public mutating func scan(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        stamp &+= 1
+        if stamp == 0 {
+            // Stamps wrapped: clear them so no old capture looks current.
+            for i in captures.indices { captures[i].stamp = 0 }
+            stamp = 1
+        }
+        frames.removeAll(keepingCapacity: true)
+        keys.removeAll(keepingCapacity: true)
+        var i = 0
+        let n = bytes.count
+        Self.skipSpace(bytes, &i)
+        guard i < n, bytes[i] == UInt8(ascii: "{") else { return false }
+        // The capture the next value goes to (-1: none).
+        var target = -1
+        var topLevelDone = false
+        value: while true {
+            Self.skipSpace(bytes, &i)
+            guard i < n else { return false }
+            let b = bytes[i]
+            let start = i
+            switch b {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                guard frames.count < maxDepth - 1 else { return false }
+                let isObject = b == UInt8(ascii: "{")
+                var level = -1
+                if target >= 0 {
+                    captures[target] = Capture(start: start, end: start, kind: isObject ? .object : .array, stamp: stamp)
+                    if isObject { level = schema.childLevel[target] }
+                } else if frames.isEmpty {
+                    level = 0
+                }
+                i += 1
+                Self.skipSpace(bytes, &i)
+                guard i < n else { return false }
+                if bytes[i] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    i += 1
+                    if target >= 0 { captures[target].end = i }
+                    target = -1
+                    if frames.isEmpty { topLevelDone = true }
+                    break
+                }
+                frames.append((isObject, level, keys.count, target))
+                if isObject {
+                    guard let t = readKey(bytes, &i, level: level) else { return false }
+                    target = t
+                } else {
+                    target = -1
+                }
+                continue value
+            case UInt8(ascii: "\""):
+                var escaped = false
+                guard scanString(bytes, &i, escaped: &escaped) else { return false }
+                if target >= 0 {
+                    captures[target] = Capture(start: start, end: i, kind: .string, escaped: escaped, stamp: stamp)
+                }
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                var integer = true
+                guard scanNumber(bytes, &i, integer: &integer) else { return false }
+                if target >= 0 {
+                    captures[target] = Capture(start: start, end: i, kind: .number, integer: integer, stamp: stamp)
+                }
+            case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+                let word: StaticString = b == UInt8(ascii: "t") ? "true" : (b == UInt8(ascii: "f") ? "false" : "null")
+                let len = word.utf8CodeUnitCount
+                guard i + len <= n else { return false }
+                for k in 0..<len where bytes[i + k] != word.utf8Start[k] { return false }
+                i += len
+                if target >= 0 {
+                    captures[target] = Capture(
+                        start: start, end: i, kind: b == UInt8(ascii: "n") ? .null : .bool, bool: b == UInt8(ascii: "t"),
+                        stamp: stamp)
+                }
+            default:
+                return false
+            }
+            target = -1
+            // Close the containers the input closes, then go on with the next member.
+            while let frame = frames.last {
+                Self.skipSpace(bytes, &i)
+                guard i < n else { return false }
+                let c = bytes[i]
+                if c == UInt8(ascii: ",") {
+                    i += 1
+                    if frame.isObject {
+                        guard let t = readKey(bytes, &i, level: frame.level) else { return false }
+                        target = t
+                    }
+                    continue value
+                }
+                guard c == (frame.isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else { return false }
+                i += 1
+                keys.removeSubrange(frame.firstKey...)
+                frames.removeLast()
+                // The container just closed may itself be a captured value.
+                if frame.capture >= 0 { captures[frame.capture].end = i }
+                if frames.isEmpty { topLevelDone = true }
+            }
+            if topLevelDone { break }
+        }
+        Self.skipSpace(bytes, &i)
+        return i == n
+    }
+
+    /// Reads `"key" :` of the innermost object: checks it is new there and
+    /// returns the capture id its value goes to (-1 when none), or nil to decline.
+    /// Keys with escapes are declined (their bytes are not their text).
+    private mutating func readKey(_ bytes: UnsafeRawBufferPointer, _ i: inout Int, level: Int) -> Int? {
+        let n = bytes.count
+        while i < n, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D { i += 1 }
+        guard i < n, bytes[i] == UInt8(ascii: "\"") else { return nil }
+        i += 1
+        let start = i
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        while true {
+            guard i < n else { return nil }
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") { break }
+            if b == UInt8(ascii: "\\") || b < 0x20 { return nil }
+            if b < 0x80 {
+                h = (h ^ UInt64(b)) &* 0x100_0000_01b3
+                i += 1
+                continue
+            }
+            guard let len = utf8Length(bytes, i) else { return nil }
+            for k in 0..<len { h = (h ^ UInt64(bytes[i + k])) &* 0x100_0000_01b3 }
+            i += len
+        }
+        let end = i
+        i += 1
+        let first = frames.last?.firstKey ?? 0
+        guard keys.count - first < Self.maxKeysPerObject else { return nil }
+        let length = end - start
+        guard let base = bytes.baseAddress else { return nil }
+        for k in first..<keys.count {
+            let other = keys[k]
+            if other.hash == h, other.end - other.start == length, Self.same(base + start, base + other.start, length) {
+                return nil
+            }
+        }
+        keys.append((start, end, h))
+        while i < n, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D { i += 1 }
+        guard i < n, bytes[i] == UInt8(ascii: ":") else { return nil }
+        i += 1
+        guard level >= 0, let kb = schema.keyBytes.baseAddress else { return -1 }
+        let entries = schema.entries
+        for k in schema.levelRanges[level] {
+            let e = entries[k]
+            if e.hash == h, e.length == length, Self.same(base + start, kb + e.offset, length) { return e.id }
+        }
+        return -1
+    }
+
+    /// Skips JSON whitespace (not a closure over `i`: that would box it and
+    /// check exclusive access at run time on every call).
+    @inline(__always)
+    static func skipSpace(_ bytes: UnsafeRawBufferPointer, _ i: inout Int) {
+        let n = bytes.count
+        while i < n {
+            let b = bytes[i]
+            if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D { i += 1 } else { return }
+        }
+    }
+
+    @inline(__always)
+    static func same(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ length: Int) -> Bool {
+        length == 0 || memcmp(a, b, length) == 0
+    }
+
+    /// A string from its opening quote: strict UTF-8, valid escapes, no raw
+    /// control characters (as `JSONReader`). Leaves `i` after the closing quote.
+    private func scanString(_ bytes: UnsafeRawBufferPointer, _ i: inout Int, escaped: inout Bool) -> Bool {
+        let n = bytes.count
+        i += 1
+        while i < n {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") {
+                i += 1
+                return true
+            }
+            if b == UInt8(ascii: "\\") {
+                escaped = true
+                guard i + 1 < n else { return false }
+                switch bytes[i + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    i += 2
+                case UInt8(ascii: "u"):
+                    // Surrogates need care (pairs, lone ones): the slow path checks them.
+                    guard let v = hex4(bytes, i + 2), !(0xD800...0xDFFF).contains(v) else { return false }
+                    i += 6
+                default:
+                    return false
+                }
+                continue
+            }
+            if b < 0x20 { return false }
+            if b < 0x80 {
+                i += 1
+                continue
+            }
+            guard let len = utf8Length(bytes, i) else { return false }
+            i += len
+        }
+        return false
+    }
+
+    private func hex4(_ bytes: UnsafeRawBufferPointer, _ p: Int) -> UInt32? {
+        guard p + 4 <= bytes.count else { return nil }
+        var v: UInt32 = 0
+        for k in 0..<4 {
+            let b = bytes[p + k]
+            let d: UInt32
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(b - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(b - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(b - UInt8(ascii: "A") + 10)
+            default: return nil
+            }
+            v = v << 4 | d
+        }
+        return v
+    }
+
+    /// Strict UTF-8 (as `JSONReader`): no overlongs, surrogates, values above U+10FFFF or truncation.
+    @inline(__always)
+    private func utf8Length(_ bytes: UnsafeRawBufferPointer, _ p: Int) -> Int? {
+        let n = bytes.count
+        @inline(__always) func cont(_ k: Int, _ lo: UInt8 = 0x80, _ hi: UInt8 = 0xBF) -> Bool {
+            p + k < n && bytes[p + k] >= lo && bytes[p + k] <= hi
+        }
+        switch bytes[p] {
+        case 0xC2...0xDF: return cont(1) ? 2 : nil
+        case 0xE0: return cont(1, 0xA0, 0xBF) && cont(2) ? 3 : nil
+        case 0xE1...0xEC, 0xEE...0xEF: return cont(1) && cont(2) ? 3 : nil
+        case 0xED: return cont(1, 0x80, 0x9F) && cont(2) ? 3 : nil
+        case 0xF0: return cont(1, 0x90, 0xBF) && cont(2) && cont(3) ? 4 : nil
+        case 0xF1...0xF3: return cont(1) && cont(2) && cont(3) ? 4 : nil
+        case 0xF4: return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : nil
+        default: return nil
+        }
+    }
+
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, as `JSONReader`.
+    private func scanNumber(_ bytes: UnsafeRawBufferPointer, _ i: inout Int, integer: inout Bool) -> Bool {
+        let n = bytes.count
+        @inline(__always) func digit(_ p: Int) -> Bool { p < n && bytes[p] >= 0x30 && bytes[p] <= 0x39 }
+        if bytes[i] == UInt8(ascii: "-") { i += 1 }
+        guard digit(i) else { return false }
+        if bytes[i] == UInt8(ascii: "0") {
+            i += 1
+            if digit(i) { return false }
+        } else {
+            while digit(i) { i += 1 }
+        }
+        if i < n, bytes[i] == UInt8(ascii: ".") {
+            integer = false
+            i += 1
+            guard digit(i) else { return false }
+            while digit(i) { i += 1 }
+        }
+        if i < n, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            integer = false
+            i += 1
+            if i < n, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard digit(i) else { return false }
+            while digit(i) { i += 1 }
+        }
+        return true
+    }
+}
