@@ -75,13 +75,13 @@ public final class LoadedSet: Sendable {
 
         func give(back sink: TicketSink) {
             lock.withLock {
-                if idle.count < 64 { idle.append(sink) }
+                if idle.count < 16 { idle.append(sink) }
             }
         }
     }
 
     /// The most ask lists kept per set; past it, plans are made per request.
-    static let maxPreparedPlans = 256
+    static let maxPreparedPlans = 64
 
     /// The prepared plan for these decisions (empty: every decision), or why
     /// the ask list is wrong (an unknown decision, with "did you mean").

@@ -21,10 +21,12 @@ struct PolicyWatcher: Service {
     let store: PolicyStore
     let options: ServerOptions
     let logger: Logger
+    /// The folder as the load in force read it.
+    let loaded: Fingerprint
 
     func run() async throws {
         let trigger = ReloadTrigger()
-        let fingerprint = NIOLockedValueBox(Fingerprint(directory: store.directory))
+        let fingerprint = NIOLockedValueBox(loaded)
         var stopInotify: (@Sendable () -> Void)?
         var pollEvery = options.pollInterval
         #if os(Linux)
@@ -41,6 +43,8 @@ struct PolicyWatcher: Service {
             }
         #endif
         defer { stopInotify?() }
+        // Edited between the first load and the watch.
+        if Fingerprint(directory: store.directory) != loaded { trigger.request("edit") }
         let signals = await UnixSignalsSequence(trapping: .sighup)
         let directory = store.directory
         let polls = options.watch != .off

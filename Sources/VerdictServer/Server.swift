@@ -66,6 +66,9 @@ public final class VerdictServer: Sendable {
     public func makeServiceGroup(
         signals: [UnixSignal], onListening: @escaping @Sendable (Int) async -> Void
     ) -> ServiceGroup {
+        // What the first load reads: an edit after this and before the watch
+        // starts is still noticed (the watcher compares the folder with it).
+        let loaded = Fingerprint(directory: store.directory)
         if store.current == nil { store.reload(reason: "startup") }
         if store.current == nil { metrics.ready.set(Double(0)) }
         let app = Application(
@@ -80,7 +83,7 @@ public final class VerdictServer: Sendable {
             },
             logger: logger
         )
-        let watcher = PolicyWatcher(store: store, options: options, logger: logger)
+        let watcher = PolicyWatcher(store: store, options: options, logger: logger, loaded: loaded)
         return ServiceGroup(
             configuration: .init(
                 services: [.init(service: watcher), .init(service: app)],

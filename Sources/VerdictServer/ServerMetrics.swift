@@ -50,8 +50,13 @@ public final class ServerMetrics: Sendable {
         MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
+    /// The methods counted by name; any other is `other` (a label per
+    /// client-chosen word would let clients grow the metrics without bound).
+    static let methods: Set<String> = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+
     /// One finished request: counted by route, method and status, timed by route.
     func request(route: String, method: String, status: Int, duration: Duration) {
+        let method = Self.methods.contains(method) ? method : "other"
         registry.makeCounter(
             descriptor: Self.describe(Self.requestsName, "HTTP requests, by route, method and status"),
             labels: [("route", route), ("method", method), ("status", String(status))]

@@ -58,7 +58,6 @@ struct ServeCommand: AsyncParsableCommand {
         options.watch = mode
         guard pollMs > 0 else { throw ValidationError("--poll-ms must be positive") }
         options.pollInterval = .milliseconds(pollMs)
-        if mode == .poll { options.pollInterval = .milliseconds(pollMs) }
         options.logTickets = logTickets
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown --log-level `\(logLevel)`; levels: debug, info, warning, error")
