@@ -72,7 +72,7 @@ struct EndpointTests {
         try await withServer(policies) { s in
             _ = try await post(s.port, "/v1/eval?ask=fees", ticket)
             _ = try await post(s.port, "/v1/eval", ticket + "\n" + ticket, lines: true)
-            let found = try await eventually(within: 5) { s.logLines.filter { $0.contains("\"msg\":\"request\"") }.count == 2 }
+            let found = try await eventually(within: 30) { s.logLines.filter { $0.contains("\"msg\":\"request\"") }.count == 2 }
             #expect(found)
             let requests = s.logLines.filter { $0.contains("\"msg\":\"request\"") }
             for line in requests {
@@ -87,7 +87,7 @@ struct EndpointTests {
         }
         try await withServer(policies, configure: { $0.logTickets = true }) { s in
             _ = try await post(s.port, "/v1/eval", ticket)
-            #expect(try await eventually(within: 5) { s.logLines.contains { $0.contains("\"msg\":\"ticket\"") } })
+            #expect(try await eventually(within: 30) { s.logLines.contains { $0.contains("\"msg\":\"ticket\"") } })
         }
     }
 
@@ -105,7 +105,7 @@ struct EndpointTests {
             #expect(list.status == 503)
             #expect(try list.json()["last_reload_error"] is [String: Any])
             try policies.write("base.yaml", original)
-            #expect(try await eventually(within: 10) { try await get(s.port, "/readyz").status == 200 })
+            #expect(try await eventually(within: 30) { try await get(s.port, "/readyz").status == 200 })
         }
     }
 
@@ -123,10 +123,10 @@ struct EndpointTests {
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await get(child.port, "/v1/policies").json()["set"] as? String == before)
         child.signal(SIGHUP)
-        #expect(try await eventually(within: 10) { try await get(child.port, "/v1/policies").json()["generation"] as? Int == 2 })
+        #expect(try await eventually(within: 30) { try await get(child.port, "/v1/policies").json()["generation"] as? Int == 2 })
         try policies.edit("export.yaml", replacing: windowEdited, with: windowShipped)
         child.signal(SIGHUP)
-        #expect(try await eventually(within: 10) { try await get(child.port, "/v1/policies").json()["generation"] as? Int == 3 })
+        #expect(try await eventually(within: 30) { try await get(child.port, "/v1/policies").json()["generation"] as? Int == 3 })
 
         // A streaming request, half sent.
         let (c, status, first) = try await startStream(child.port, first: tickets[0])
@@ -136,14 +136,14 @@ struct EndpointTests {
         child.signal(SIGTERM)
         try await Task.sleep(for: .milliseconds(300))
         #expect(child.process.isRunning, "the server left before its request in flight finished")
-        // No new connections once shutting down.
-        #expect((try? await get(child.port, "/healthz")) == nil)
+        // No new connections once shutting down (the signal may take a moment to land).
+        #expect(try await eventually(within: 30) { (try? await http("GET", port: child.port, "/healthz", timeout: 2)) == nil })
 
         try await c.sendChunk(Array(tickets[1...].joined(separator: "\n").utf8))
         try await c.sendChunk([])
         while let chunk = try await c.readChunk() { received += chunk }
         #expect(String(decoding: received, as: UTF8.self) == answers)
-        let exit = try await child.waitForExit(within: 20)
+        let exit = try await child.waitForExit(within: 60)
         #expect(exit == 0, "\(child.log)")
     }
 }

@@ -85,7 +85,7 @@ final class TestServer: Sendable {
         let port = try await withThrowingTaskGroup(of: Int?.self) { g in
             g.addTask { await ports.first { _ in true } }
             g.addTask {
-                try await Task.sleep(for: .seconds(20))
+                try await Task.sleep(for: .seconds(60))
                 return nil
             }
             let first = try await g.next() ?? nil
@@ -94,7 +94,7 @@ final class TestServer: Sendable {
         }
         guard let port else {
             task.cancel()
-            throw Failure("the server did not start listening within 20 s")
+            throw Failure("the server did not start listening within 60 s")
         }
         return TestServer(server: server, port: port, log: log, group: group, task: task)
     }
@@ -180,7 +180,7 @@ final class ChildServer {
 
     /// Waits for the `listening` log line and takes the port from it.
     func waitUntilListening() async throws {
-        let found = try await eventually(within: 20) {
+        let found = try await eventually(within: 60) {
             for line in log.split(separator: "\n") where line.contains("\"msg\":\"listening\"") {
                 if let r = line.range(of: "\"port\":"), let p = Int(line[r.upperBound...].prefix { $0.isNumber }) {
                     port = p
