@@ -4,7 +4,8 @@
 # export.yaml in turn, and every fifth edit a broken one, which must never
 # take effect). Checks that no request fails, that every answer's digest is
 # a known good one, and that every answer is named in its response's
-# Verdict-Policy header (no response mixes two sets); prints requests/s and
+# Verdict-Policy header (no response mixes two sets), and that every edit
+# shows within a second; prints requests/s and
 # latency for single tickets, tickets/s for JSON Lines batches beside
 # `verdict eval`'s, the server's peak RSS, and how fast edits took effect.
 #

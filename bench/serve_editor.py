@@ -6,7 +6,9 @@ Alternates two valid versions of export.yaml (written atomically, as editors
 do: a new file renamed over the old) and, every fifth second, a broken one.
 After each write it polls GET /v1/policies until the edit shows (the new
 export digest, or for the broken one a reload error with the old digest
-still in force) and records how long that took. Prints one summary line.
+still in force) and records how long that took. Prints one summary line;
+exits 1 if a broken edit was ever in force or an edit took more than a
+second to show.
 """
 import json
 import os
@@ -30,7 +32,7 @@ def main():
     digests = {"shipped": sys.argv[7], "edited": sys.argv[8]}
     target = os.path.join(folder, "export.yaml")
     in_force = "shipped"
-    seen, broken_seen, violations, timeouts = [], [], 0, 0
+    seen, broken_seen, violations, timeouts, late = [], [], 0, 0, 0
     start = time.monotonic()
     i = 0
     while time.monotonic() - start < seconds - 0.5:
@@ -53,7 +55,9 @@ def main():
             elif export_digest(listing) == digests[version] and listing["last_reload_error"] is None:
                 shown = True
             if shown:
-                (broken_seen if broken else seen).append(time.monotonic() - wrote)
+                took = time.monotonic() - wrote
+                (broken_seen if broken else seen).append(took)
+                late += took > 1.0
                 break
             time.sleep(0.01)
         if not shown:
@@ -66,10 +70,10 @@ def main():
     broken_seen.sort()
     def ms(xs, q):
         return 1000 * xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
-    print(f"edits={i} good={len(seen)} broken={len(broken_seen)} not_shown_within_2s={timeouts} "
+    print(f"edits={i} good={len(seen)} broken={len(broken_seen)} over_1s={late} not_shown_within_2s={timeouts} "
           f"broken_in_force={violations} reload_p50_ms={ms(seen, 0.5):.0f} reload_max_ms={ms(seen, 1.0):.0f} "
           f"error_shown_max_ms={ms(broken_seen, 1.0):.0f}")
-    return 1 if violations or timeouts else 0
+    return 1 if violations or timeouts or late else 0
 
 
 if __name__ == "__main__":
