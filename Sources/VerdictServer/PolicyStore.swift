@@ -62,7 +62,7 @@ public final class PolicyStore: Sendable {
             let started = ContinuousClock.now
             let loaded: Result<PolicySet, PolicyLoadError>
             do throws(PolicyLoadError) {
-                loaded = .success(try PolicySet.load(directory: directory))
+                loaded = .success(try PolicySet.load(directory: directory, warnings: false))
             } catch {
                 loaded = .failure(error)
             }
