@@ -13,7 +13,7 @@ import PackageDescription
 // replay can evaluate without either.
 let package = Package(
     name: "verdict",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],  // macOS 14: Hummingbird 2 needs it (the server)
     products: [
         .executable(name: "verdict", targets: ["VerdictCLI"]),
         // The HTTP server (`verdict serve` runs it): a product of its own, so

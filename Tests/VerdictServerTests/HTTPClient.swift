@@ -40,7 +40,7 @@ final class Connection: @unchecked Sendable {
     fileprivate func sendNow(_ bytes: [UInt8]) throws {
         var sent = 0
         while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let n = bytes[sent...].withUnsafeBytes { systemSend(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw Failure("send failed: errno \(errno)")
@@ -217,6 +217,12 @@ func startStream(_ port: Int, first: String) async throws -> (Connection, status
     while !received.contains(10), let chunk = try await c.readChunk() { received += chunk }
     return (c, head.status, received)
 }
+
+#if canImport(Glibc)
+    private func systemSend(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { Glibc.send(fd, p, n, Int32(MSG_NOSIGNAL)) }
+#else
+    private func systemSend(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { Darwin.send(fd, p, n, 0) }
+#endif
 
 struct Failure: Error, CustomStringConvertible {
     var description: String
