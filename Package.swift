@@ -13,15 +13,25 @@ import PackageDescription
 // replay can evaluate without either.
 let package = Package(
     name: "verdict",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],  // macOS 14: Hummingbird 2 needs it (the server)
     products: [
         .executable(name: "verdict", targets: ["VerdictCLI"]),
+        // The HTTP server (`verdict serve` runs it): a product of its own, so
+        // that building and starting `verdict` never pays for Hummingbird.
+        .executable(name: "verdict-server", targets: ["VerdictServerMain"]),
         .library(name: "VerdictRuntime", targets: ["VerdictRuntime"]),
         .library(name: "VerdictCompiler", targets: ["VerdictCompiler"]),
         .library(name: "VerdictOutput", targets: ["VerdictOutput"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Only the server (VerdictServer, verdict-server) uses these.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // libyaml, the only C boundary. Only VerdictYAML imports it.
@@ -84,6 +94,28 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // `verdict serve`: the same answers over HTTP (Hummingbird 2), policies
+        // reloaded in the background and swapped in whole; metrics, logs.
+        .target(
+            name: "VerdictServer",
+            dependencies: [
+                "VerdictOutput", "VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictJSON", "VerdictJSONWriter",
+                "CEL",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .executableTarget(
+            name: "VerdictServerMain",
+            dependencies: ["VerdictServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "VerdictServerTests", dependencies: ["VerdictServer", "VerdictServerMain", "VerdictYAML"]),
         .testTarget(name: "VerdictYAMLTests", dependencies: ["VerdictYAML"]),
         .testTarget(name: "VerdictJSONTests", dependencies: ["VerdictJSON", "VerdictJSONWriter"]),
         .testTarget(name: "CELTests", dependencies: ["CEL"]),

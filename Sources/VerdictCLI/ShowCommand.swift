@@ -34,14 +34,8 @@ struct ShowCommand: ParsableCommand {
             guard Output.stdout(printer.list()) else { throw ExitStatus.io.code }
             return
         }
-        let parts = policy.split(separator: "@", maxSplits: 1).map(String.init)
-        let index =
-            parts.count == 2
-            ? set.policies.firstIndex { $0.name == parts[0] && $0.identity.version == parts[1] }
-            : set.index(named: policy)
-        guard let index else {
-            let names = set.policies.map(\.identity.description).joined(separator: ", ")
-            Output.stderr("error: no policy `\(policy)` answers tickets; policies: \(names)\n")
+        guard let index = printer.index(of: policy) else {
+            Output.stderr("error: \(printer.unknown(policy))\n")
             throw ExitStatus.usage.code
         }
         guard Output.stdout(format == "json" ? printer.json(index) : printer.yaml(index)) else { throw ExitStatus.io.code }

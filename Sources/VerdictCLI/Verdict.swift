@@ -16,7 +16,7 @@ struct Verdict: ParsableCommand {
             tickets as JSON Lines on standard input and writes one JSON line per ticket.
             """,
         version: "0.1.0",
-        subcommands: [EvalCommand.self, CheckCommand.self, TestCommand.self, ExplainCommand.self, ShowCommand.self, GraphCommand.self, ExprCommand.self, DiffCommand.self, SchemaCommand.self]
+        subcommands: [EvalCommand.self, CheckCommand.self, TestCommand.self, ExplainCommand.self, ShowCommand.self, GraphCommand.self, ExprCommand.self, DiffCommand.self, SchemaCommand.self, ServeCommand.self]
     )
 }
 

@@ -12,6 +12,21 @@ public struct PolicyPrinter {
 
     public init(_ set: PolicySet) { self.set = set }
 
+    /// The policy a `show` argument names: `name` (the version in force
+    /// today when there are several) or `name@version`.
+    public func index(of spec: String) -> Int? {
+        let parts = spec.split(separator: "@", maxSplits: 1).map(String.init)
+        return parts.count == 2
+            ? set.policies.firstIndex { $0.name == parts[0] && $0.identity.version == parts[1] }
+            : set.index(named: spec)
+    }
+
+    /// What to say when `index(of:)` finds nothing.
+    public func unknown(_ spec: String) -> String {
+        let names = set.policies.map(\.identity.description).joined(separator: ", ")
+        return "no policy `\(spec)` answers tickets; policies: \(names)"
+    }
+
     /// One line per policy: name, version, the days it is in force, `applies_to`, digest.
     public func list() -> String {
         var out = ""

@@ -38,6 +38,17 @@ public final class TicketSink {
         self.text = textExplanations.map { TextExplainer(policies: policies, running: evaluator.running, language: $0) }
     }
 
+    /// A sink over a writer made once and shared (a server keeps one per set
+    /// and ask list): JSON answer lines, with explanations when the writer has them.
+    public init(policies: PolicySet, plan: AskPlan, writer: AnswerWriter) {
+        let recorder =
+            writer.explains ? ExplainRecorder(ruleCounts: policies.policies.map(\.rules.count), expressions: false) : nil
+        self.recorder = recorder
+        self.evaluator = Evaluator(policies: policies.compiled, plan: plan, tracer: recorder)
+        self.writer = writer
+        self.text = nil
+    }
+
     /// Answers every line of the framer's current batch into `out`.
     public func process(_ framer: LineFramer, into out: inout JSONWriter) {
         for line in framer.batch {
@@ -48,15 +59,27 @@ public final class TicketSink {
                     into: &out)
                 continue
             }
-            framer.withBytes(of: line) { evaluator.evaluate(line: $0, into: &evaluation) }
-            if evaluation.status == .answered { answered += 1 } else { errors += 1 }
-            if let text, let recorder {
-                out.raw(text: text.render(evaluation, plan: evaluator.plan, line: line.number, recorder: recorder))
-                continue
-            }
-            writer.write(evaluation, line: line.number, explanation: recorder, into: &out)
+            framer.withBytes(of: line) { answer(line: $0, number: line.number, into: &out) }
         }
     }
+
+    /// Answers one line of input (without its line end), numbered `number`,
+    /// into `out`: its answer line, or its error line. True when answered.
+    @discardableResult
+    public func answer(line bytes: UnsafeRawBufferPointer, number: Int, into out: inout JSONWriter) -> Bool {
+        evaluator.evaluate(line: bytes, into: &evaluation)
+        let ok = evaluation.status == .answered
+        if ok { answered += 1 } else { errors += 1 }
+        if let text, let recorder {
+            out.raw(text: text.render(evaluation, plan: evaluator.plan, line: number, recorder: recorder))
+        } else {
+            writer.write(evaluation, line: number, explanation: recorder, into: &out)
+        }
+        return ok
+    }
+
+    /// The answering policy's index in the set, after `answer` answered a line.
+    public var lastPolicy: Int? { evaluation.status == .answered ? evaluation.policy : nil }
 }
 
 /// Drives framer → sink → writer over a byte stream of JSON Lines:

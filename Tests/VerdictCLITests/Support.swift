@@ -90,7 +90,9 @@ struct Run: Sendable, CustomStringConvertible {
 /// Runs `verdict ARGS` in the repository root with `stdin` as a file (so a hang
 /// waiting for input is impossible and what was read can be measured), stdout
 /// and stderr captured to files; kills it and throws after `timeout` seconds.
-func verdict(_ args: [String], stdin: [UInt8] = [], timeout: Double = 60, cwd: String = Repo.root) throws -> Run {
+func verdict(
+    _ args: [String], stdin: [UInt8] = [], timeout: Double = 60, cwd: String = Repo.root, environment: [String: String] = [:]
+) throws -> Run {
     let binary = try Binary.require()
     let dir = try TempDir()
     let inPath = dir.path + "/stdin"
@@ -112,6 +114,9 @@ func verdict(_ args: [String], stdin: [UInt8] = [], timeout: Double = 60, cwd: S
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = args
     process.currentDirectoryURL = URL(fileURLWithPath: cwd)
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.standardInput = inHandle
     process.standardOutput = outHandle
     process.standardError = errHandle
