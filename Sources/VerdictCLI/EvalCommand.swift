@@ -37,6 +37,9 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "The coverage report's format: text, json or lcov (default: by the file's extension).")
     var coverageFormat: String?
 
+    @Option(name: .long, help: "Worker threads (default: one per core; 1 answers on the main thread alone). Answers stay in input order.")
+    var jobs: Int?
+
     func run() throws {
         let set = try PolicyLoading.load(policies)
         let plan: AskPlan
@@ -63,12 +66,20 @@ struct EvalCommand: ParsableCommand {
             }
             coverageFormat = chosen
         }
+        if let jobs, jobs < 1 {
+            Output.stderr("error: --jobs must be 1 or more\n")
+            throw ExitStatus.usage.code
+        }
         let tracer = coverage == nil ? nil : CoverageTracer(running: set.compiled.traced())
-        let sink = TicketSink(
-            policies: set, plan: plan, explain: explain, textExplanations: explain && format == "text" ? language : nil,
-            tracers: tracer.map { [$0] } ?? [])
+        // Coverage counts in one tracer: it runs on one worker.
+        let workers = tracer != nil ? 1 : (jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+        let sinks = (0..<max(1, workers)).map { _ in
+            TicketSink(
+                policies: set, plan: plan, explain: explain,
+                textExplanations: explain && format == "text" ? language : nil, tracers: tracer.map { [$0] } ?? [])
+        }
         let summary = TicketStream().run(
-            sink,
+            sinks,
             read: { Output.readStdin($0) },
             write: { Output.write(fd: 1, $0) })
         if let tracer, let path = coverage {

@@ -1,3 +1,4 @@
+import Foundation
 import VerdictCompiler
 import VerdictJSON
 import VerdictJSONWriter
@@ -51,7 +52,12 @@ public final class TicketSink {
 
     /// Answers every line of the framer's current batch into `out`.
     public func process(_ framer: LineFramer, into out: inout JSONWriter) {
-        for line in framer.batch {
+        process(framer, lines: framer.batch.indices, into: &out)
+    }
+
+    /// Answers some lines of the framer's current batch, in order, into `out`.
+    public func process(_ framer: LineFramer, lines: Range<Int>, into out: inout JSONWriter) {
+        for line in framer.batch[lines] {
             if line.tooLong {
                 errors += 1
                 AnswerWriter.writeErrorLine(
@@ -113,27 +119,106 @@ public struct TicketStream {
         read: (UnsafeMutableRawBufferPointer) -> Int,
         write: ([UInt8]) -> Bool
     ) -> Summary {
-        var framer = LineFramer(maxLineBytes: maxLineBytes, chunkBytes: chunkBytes)
+        run([sink], read: read, write: write)
+    }
+
+    /// Batches smaller than this are answered on the calling thread: a tool
+    /// sending one ticket at a time gets its answer with no hand-over.
+    public static let parallelBatch = 64
+
+    /// With several sinks (one per worker: `--jobs`), each batch the framer
+    /// hands over is split into contiguous parts answered on as many threads,
+    /// and their output is written in input order: one line out per line in,
+    /// errors in place. Workers share only the immutable compiled policies.
+    public func run(
+        _ sinks: [TicketSink],
+        read: (UnsafeMutableRawBufferPointer) -> Int,
+        write: ([UInt8]) -> Bool
+    ) -> Summary {
+        var framer = LineFramer(maxLineBytes: maxLineBytes, chunkBytes: chunkBytes * max(1, min(sinks.count, 4)))
         var out = JSONWriter(capacity: 1 << 16)
+        let results = OutputSlots(count: sinks.count)
+        let shared = SharedWork(sinks: sinks)
         var summary = Summary()
-        let (answeredBefore, errorsBefore) = (sink.answered, sink.errors)
+        let before = sinks.map { ($0.answered, $0.errors) }
         var more = true
         while more {
             more = framer.next(read: read)
-            summary.lines += framer.batch.count
-            sink.process(framer, into: &out)
-            // Write before waiting for more input.
-            if !out.bytes.isEmpty {
-                if !write(out.bytes) {
+            let count = framer.batch.count
+            summary.lines += count
+            if sinks.count == 1 || count < Self.parallelBatch {
+                sinks[0].process(framer, into: &out)
+                guard flush(&out, write) else {
                     summary.outputOK = false
                     break
                 }
-                out.bytes.removeAll(keepingCapacity: true)
+                continue
+            }
+            let workers = sinks.count
+            let part = (count + workers - 1) / workers
+            shared.framer = framer
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let lines = min(count, w * part)..<min(count, (w + 1) * part)
+                var out = results.take(w)
+                shared.sinks[w].process(shared.framer, lines: lines, into: &out)
+                results.put(w, out)
+            }
+            // Let go of the batch, or the framer's next read would copy its buffer.
+            shared.framer = LineFramer(maxLineBytes: 0, chunkBytes: 0)
+            // Write before waiting for more input, in input order.
+            var ok = true
+            for w in 0..<workers where ok {
+                var out = results.take(w)
+                ok = flush(&out, write)
+                results.put(w, out)
+            }
+            guard ok else {
+                summary.outputOK = false
+                break
             }
         }
-        summary.answered = sink.answered - answeredBefore
-        summary.errors = sink.errors - errorsBefore
+        summary.answered = zip(sinks, before).reduce(0) { $0 + $1.0.answered - $1.1.0 }
+        summary.errors = zip(sinks, before).reduce(0) { $0 + $1.0.errors - $1.1.1 }
         summary.inputOK = framer.inputOK
         return summary
     }
+
+    private func flush(_ out: inout JSONWriter, _ write: ([UInt8]) -> Bool) -> Bool {
+        guard !out.bytes.isEmpty else { return true }
+        guard write(out.bytes) else { return false }
+        out.bytes.removeAll(keepingCapacity: true)
+        return true
+    }
+}
+
+/// One output buffer per worker, kept from batch to batch (their capacity is
+/// reused); each worker takes and puts back only its own.
+final class OutputSlots: @unchecked Sendable {
+    private var slots: [JSONWriter]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = (0..<count).map { _ in JSONWriter(capacity: 1 << 16) } }
+
+    func take(_ i: Int) -> JSONWriter {
+        lock.lock()
+        defer { lock.unlock() }
+        var w = JSONWriter(capacity: 0)
+        swap(&w, &slots[i])
+        return w
+    }
+
+    func put(_ i: Int, _ w: JSONWriter) {
+        lock.lock()
+        slots[i] = w
+        lock.unlock()
+    }
+}
+
+/// What the workers of one batch read: their sinks (each touches only its
+/// own) and the framer's batch (read only while they run).
+final class SharedWork: @unchecked Sendable {
+    let sinks: [TicketSink]
+    var framer = LineFramer(maxLineBytes: 0, chunkBytes: 0)
+
+    init(sinks: [TicketSink]) { self.sinks = sinks }
 }

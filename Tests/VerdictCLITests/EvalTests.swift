@@ -341,13 +341,14 @@ import Testing
 
     // MARK: 5. One process kept open
 
-    @Test func answersComeBackOneAtATimeWhileStdinStaysOpen() throws {
+    @Test(arguments: ["1", "4"])
+    func answersComeBackOneAtATimeWhileStdinStaysOpen(_ jobs: String) throws {
         signal(SIGPIPE, SIG_IGN)
         let process = Process()
         let input = Pipe()
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: try Binary.require())
-        process.arguments = policiesArgs + ["--ask", "in_warranty"]
+        process.arguments = policiesArgs + ["--ask", "in_warranty", "--jobs", jobs]
         process.currentDirectoryURL = URL(fileURLWithPath: Repo.root)
         process.standardInput = input
         process.standardOutput = output
@@ -377,6 +378,36 @@ import Testing
     }
 
     // MARK: 6. Determinism
+
+    /// `--jobs N`: batches answered on N threads, written in input order:
+    /// the same bytes as one thread, error lines and blank lines in place.
+    @Test func jobsGiveTheSameBytesInTheSameOrder() throws {
+        var lines: [String] = []
+        let kinds = ["repair", "installation", "training", "maintenance"]
+        for i in 0..<3000 {
+            switch i % 97 {
+            case 13: lines.append("not json \(i)")
+            case 29: lines.append("")
+            case 41: lines.append(#"{"id":"x\#(i)","market":"mars"}"#)
+            default:
+                lines.append(ticket("j\(i)", market: i % 2 == 0 ? "domestic" : "export", extra: #","request":{"kind":"\#(kinds[i % 4])","onsite":\#(i % 3 == 0),"parts_replaced":false}"#))
+            }
+        }
+        let input = Array((lines.joined(separator: "\n") + "\n").utf8)
+        let one = try verdict(["eval", "--policies", Repo.policies, "--jobs", "1"], stdin: input)
+        #expect(one.status == 1, "some lines are error lines: \(one.stderr.count)")
+        #expect(one.lines.count == lines.count - lines.filter(\.isEmpty).count)
+        for jobs in ["2", "3", "8"] {
+            let many = try verdict(["eval", "--policies", Repo.policies, "--jobs", jobs], stdin: input)
+            #expect(many.status == one.status)
+            #expect(many.stdout == one.stdout, "--jobs \(jobs) differs from --jobs 1")
+        }
+        let explain1 = try verdict(["eval", "--policies", Repo.policies, "--jobs", "1", "--explain"], stdin: input)
+        let explain3 = try verdict(["eval", "--policies", Repo.policies, "--jobs", "3", "--explain"], stdin: input)
+        #expect(explain1.stdout == explain3.stdout, "explanations are the same on three workers")
+        let zero = try verdict(["eval", "--policies", Repo.policies, "--jobs", "0"], stdin: input)
+        #expect(zero.status == 2 && zero.stdinConsumed == 0, "\(zero)")
+    }
 
     @Test func theSameInputGivesByteIdenticalOutput() throws {
         let input = try Repo.read("examples/tickets.jsonl")
