@@ -41,6 +41,70 @@ struct EvalCommand: ParsableCommand {
     var jobs: Int?
 
     func run() throws {
+        try EvalOptions(
+            policies: policies, ask: ask, explain: explain, format: format, lang: lang, coverage: coverage,
+            coverageFormat: coverageFormat, jobs: jobs
+        ).run()
+    }
+}
+
+/// What `eval` was asked to do, apart from how the arguments were read.
+struct EvalOptions {
+    var policies = "./policies"
+    var ask: [String] = []
+    var explain = false
+    var format = "json"
+    var lang = "en"
+    var coverage: String?
+    var coverageFormat: String?
+    var jobs: Int?
+
+    /// The common command lines, read without swift-argument-parser (whose
+    /// reflection costs about 3 ms of a cold start): `eval` with long options,
+    /// each value after a space or `=`. Anything else (help, a mistake, a
+    /// short or unknown option) returns nil, and the full parser reads it and
+    /// words its messages.
+    static func fast(_ arguments: [String]) -> EvalOptions? {
+        guard arguments.first == "eval" else { return nil }
+        var o = EvalOptions()
+        var i = 1
+        while i < arguments.count {
+            var name = arguments[i]
+            var value: String?
+            if let eq = name.firstIndex(of: "="), name.hasPrefix("--") {
+                value = String(name[name.index(after: eq)...])
+                name = String(name[..<eq])
+            }
+            if name == "--explain" {
+                guard value == nil else { return nil }
+                o.explain = true
+                i += 1
+                continue
+            }
+            if value == nil {
+                guard i + 1 < arguments.count, !arguments[i + 1].hasPrefix("-") else { return nil }
+                value = arguments[i + 1]
+                i += 1
+            }
+            guard let v = value, !v.isEmpty else { return nil }
+            switch name {
+            case "--policies": o.policies = v
+            case "--ask": o.ask.append(v)
+            case "--format": o.format = v
+            case "--lang": o.lang = v
+            case "--coverage": o.coverage = v
+            case "--coverage-format": o.coverageFormat = v
+            case "--jobs":
+                guard let n = Int(v) else { return nil }
+                o.jobs = n
+            default: return nil
+            }
+            i += 1
+        }
+        return o
+    }
+
+    func run() throws {
         let set = try PolicyLoading.load(policies)
         let plan: AskPlan
         do {

@@ -27,8 +27,12 @@ enum Main {
     static func main() {
         signal(SIGPIPE, SIG_IGN)
         do {
-            var command = try Verdict.parseAsRoot()
-            try command.run()
+            if let options = EvalOptions.fast(Array(CommandLine.arguments.dropFirst())) {
+                try options.run()
+            } else {
+                var command = try Verdict.parseAsRoot()
+                try command.run()
+            }
         } catch {
             let code = Verdict.exitCode(for: error)
             let message = Verdict.fullMessage(for: error)

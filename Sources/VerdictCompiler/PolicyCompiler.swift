@@ -12,7 +12,7 @@ public struct CompiledUnit: Sendable {
     /// Inputs, parameters and catalogue entries marked `informational`: `check` does not warn when nothing uses them.
     public var informational: Set<PolicyElement> = []
     /// Parameters and rules declared anew below the root with a name close to an inherited one: name → inherited name.
-    public var nearInherited: [String: String] = [:]
+    public var inherited = InheritedNames()
     /// The declared gaps of each table, by rule name (not part of the digest: they change no answer).
     public var declaredGaps: [String: [DeclaredGap]] = [:]
 }
@@ -129,7 +129,7 @@ struct PolicyCompiler {
             for e in c.entries where e.informational { informational.insert(.catalogEntry(catalog: c.name, id: e.id)) }
         }
         return CompiledUnit(compiled: compiled, snapshot: snapshot, sourceMap: sourceMap, informational: informational,
-            nearInherited: policy.nearInherited, declaredGaps: declaredGaps)
+            inherited: policy.inherited, declaredGaps: declaredGaps)
     }
 
     // MARK: - Inputs
@@ -209,7 +209,7 @@ struct PolicyCompiler {
                 }
                 error(
                     .missingType, p.at, "parameter `\(p.name)` needs `type`",
-                    help: policy.nearInherited[p.name].map { "did you mean to override the inherited `\($0)`?" })
+                    help: policy.inherited.parameter(near: p.name).map { "did you mean to override the inherited `\($0)`?" })
                 continue
             }
             guard let type = resolve(written, at: p.at) else { continue }
@@ -446,7 +446,7 @@ struct PolicyCompiler {
             if decl.typeInvalid { return nil }
             error(
                 .missingType, decl.at, "\(what) needs `type`",
-                help: policy.nearInherited[decl.name].map { "did you mean to override the inherited `\($0)`?" })
+                help: policy.inherited.rule(near: decl.name).map { "did you mean to override the inherited `\($0)`?" })
             return nil
         }
         guard let type = ruleTypes[index] else { return nil }

@@ -186,7 +186,14 @@ indirect enum CanonicalJSON: Sendable {
             w.raw("]")
         case .object(let members):
             w.raw("{")
-            let keys = members.keys.sorted { Array($0.utf16).lexicographicallyPrecedes(Array($1.utf16)) }
+            // RFC 8785 orders keys by UTF-16 code units; for ASCII keys (nearly
+            // all) that is the order of their bytes, compared without copying.
+            let keys: [String]
+            if members.keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) {
+                keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            } else {
+                keys = members.keys.map { ($0, Array($0.utf16)) }.sorted { $0.1.lexicographicallyPrecedes($1.1) }.map(\.0)
+            }
             for (i, key) in keys.enumerated() {
                 if i > 0 { w.raw(",") }
                 w.string(key)

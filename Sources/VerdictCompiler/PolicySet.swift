@@ -13,7 +13,7 @@ public final class PolicySet: @unchecked Sendable {
     /// What marks itself as kept for the record, per policy.
     let informational: [Set<PolicyElement>]
     /// New names close to inherited ones, per policy (a misspelt override, when nothing uses the new name).
-    let nearInherited: [[String: String]]
+    let inherited: [InheritedNames]
     /// The declared gaps of each policy's tables.
     let declaredGaps: [[String: [DeclaredGap]]]
     /// The text of every file read, by path (for rendering positions).
@@ -30,7 +30,7 @@ public final class PolicySet: @unchecked Sendable {
         self.snapshots = order.map { units[$0].snapshot }
         self.sourceMaps = order.map { units[$0].sourceMap }
         self.informational = order.map { units[$0].informational }
-        self.nearInherited = order.map { units[$0].nearInherited }
+        self.inherited = order.map { units[$0].inherited }
         self.declaredGaps = order.map { units[$0].declaredGaps }
         self.sources = sources
     }

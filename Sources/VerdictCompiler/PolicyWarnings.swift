@@ -24,7 +24,7 @@ struct PolicyWarnings {
     /// An unused name declared anew close to an inherited one is a misspelt
     /// override: the policy meant to change the inherited value and did not.
     func misspeltOverride(_ kind: String, _ name: String, _ at: SourceRef?) -> PolicyDiagnostic? {
-        guard let near = set.nearInherited.lazy.compactMap({ $0[name] }).first else { return nil }
+        guard let near = set.inherited.lazy.compactMap({ $0.near(name) }).first else { return nil }
         return warning(
             .likeInheritedName, at, "\(kind) `\(name)` is new here and nothing uses it; the inherited `\(near)` keeps its value",
             help: "did you mean to override the inherited `\(near)`?")

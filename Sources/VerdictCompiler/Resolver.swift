@@ -27,8 +27,9 @@ struct ResolvedPolicy: Sendable {
     var parameters: [ParameterDecl]
     /// Where each parameter is first declared, by name.
     var parameterOrigins: [String: SourceRef] = [:]
-    /// A parameter or rule a descendant declares anew whose name is close to an inherited one: name → the inherited name.
-    var nearInherited: [String: String] = [:]
+    /// Parameters and rules declared anew below the root, and what they could
+    /// have meant to override (computed only when a message needs it).
+    var inherited = InheritedNames()
     var rules: [RuleDecl]
     var catalogs: [CatalogDecl]
 }
@@ -190,9 +191,7 @@ enum Resolver {
                     m.at = p.at
                     r.parameters[i] = m
                 } else {
-                    if d.name != chain[0].name, let near = Suggest.closest(to: p.name, in: r.parameters.map(\.name)) {
-                        r.nearInherited[p.name] = near
-                    }
+                    if d.name != chain[0].name { r.inherited.newParameters[p.name] = r.parameters.count }
                     parameterAt[p.name] = r.parameters.count
                     r.parameters.append(p)
                     r.parameterOrigins[p.name] = p.at
@@ -210,9 +209,7 @@ enum Resolver {
                     m.at = rule.at
                     r.rules[i] = m
                 } else {
-                    if d.name != chain[0].name, let near = Suggest.closest(to: rule.name, in: r.rules.map(\.name)) {
-                        r.nearInherited[rule.name] = near
-                    }
+                    if d.name != chain[0].name { r.inherited.newRules[rule.name] = r.rules.count }
                     ruleAt[rule.name] = r.rules.count
                     r.rules.append(rule)
                 }
@@ -231,6 +228,33 @@ enum Resolver {
                 }
             }
         }
+        r.inherited.parameterNames = r.parameters.map(\.name)
+        r.inherited.ruleNames = r.rules.map(\.name)
         return r
     }
+}
+
+/// The names a policy inherits, and those it declares anew below the root:
+/// a new name one slip from an inherited one is probably a misspelt
+/// override. Edit distances are computed only when a message asks.
+public struct InheritedNames: Sendable {
+    /// New name → how many parameters (rules) came before it: the ones it could have meant.
+    var newParameters: [String: Int] = [:]
+    var newRules: [String: Int] = [:]
+    var parameterNames: [String] = []
+    var ruleNames: [String] = []
+
+    /// The inherited parameter a new one was probably meant to override.
+    func parameter(near name: String) -> String? {
+        guard let before = newParameters[name] else { return nil }
+        return Suggest.closest(to: name, in: parameterNames.prefix(before))
+    }
+
+    func rule(near name: String) -> String? {
+        guard let before = newRules[name] else { return nil }
+        return Suggest.closest(to: name, in: ruleNames.prefix(before))
+    }
+
+    /// Either.
+    func near(_ name: String) -> String? { parameter(near: name) ?? rule(near: name) }
 }
