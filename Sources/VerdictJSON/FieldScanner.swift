@@ -121,18 +121,42 @@ public struct FieldScanner {
     }
 
     public let schema: Schema
-    public private(set) var captures: [Capture]
+    /// Fixed buffers the scan writes through plain pointers (no array
+    /// uniqueness checks on the hot path); freed with the scanner.
+    final class Storage {
+        let captures: UnsafeMutableBufferPointer<Capture>
+        let frames: UnsafeMutableBufferPointer<(isObject: Bool, level: Int, firstKey: Int, capture: Int)>
+        let keys: UnsafeMutableBufferPointer<(start: Int, end: Int)>
+
+        init(captures: Int, depth: Int, keys: Int) {
+            self.captures = .allocate(capacity: max(1, captures))
+            self.captures.initialize(repeating: Capture())
+            self.frames = .allocate(capacity: max(1, depth))
+            self.frames.initialize(repeating: (false, -1, 0, -1))
+            self.keys = .allocate(capacity: max(1, keys))
+            self.keys.initialize(repeating: (0, 0))
+        }
+
+        deinit {
+            captures.deallocate()
+            frames.deallocate()
+            keys.deallocate()
+        }
+    }
+
+    private let storage: Storage
+    private var frameCount = 0
+    private var keyCount = 0
     private var stamp: UInt32 = 0
 
     public let maxDepth: Int
     /// Objects with more keys are left to the slow path (its duplicate check is hashed).
     public static let maxKeysPerObject = 32
 
-    /// Per open container: object or array, its schema level (-1: fields not
-    /// captured), where its keys start in `keys`, and its own capture (-1: none).
-    private var frames: [(isObject: Bool, level: Int, firstKey: Int, capture: Int)] = []
-    /// Key spans (and hashes) of the open objects, for the duplicate check.
-    private var keys: [(start: Int, end: Int, hash: UInt64)] = []
+    // Per open container (`storage.frames`): object or array, its schema level
+    // (-1: fields not captured), where its keys start in `storage.keys`, and
+    // its own capture (-1: none). Key spans of the open objects
+    // (`storage.keys`) serve the duplicate check.
 
     /// FNV-1a over a key's bytes.
     static func hash(_ bytes: [UInt8]) -> UInt64 {
@@ -144,15 +168,13 @@ public struct FieldScanner {
     public init(schema: Schema, maxDepth: Int = 64) {
         self.schema = schema
         self.maxDepth = maxDepth
-        self.captures = [Capture](repeating: Capture(), count: schema.count)
-        frames.reserveCapacity(16)
-        keys.reserveCapacity(64)
+        self.storage = Storage(captures: schema.count, depth: maxDepth, keys: maxDepth * Self.maxKeysPerObject)
     }
 
     /// The capture of a path for the last line scanned, if present.
     @inline(__always)
     public func capture(_ id: Int) -> Capture? {
-        let c = captures[id]
+        let c = storage.captures[id]
         return c.stamp == stamp ? c : nil
     }
 
@@ -161,11 +183,13 @@ public struct FieldScanner {
         stamp &+= 1
         if stamp == 0 {
             // Stamps wrapped: clear them so no old capture looks current.
-            for i in captures.indices { captures[i].stamp = 0 }
+            for i in storage.captures.indices { storage.captures[i].stamp = 0 }
             stamp = 1
         }
-        frames.removeAll(keepingCapacity: true)
-        keys.removeAll(keepingCapacity: true)
+        frameCount = 0
+        keyCount = 0
+        let captures = storage.captures
+        let frames = storage.frames
         var i = 0
         let n = bytes.count
         Self.skipSpace(bytes, &i)
@@ -180,13 +204,13 @@ public struct FieldScanner {
             let start = i
             switch b {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                guard frames.count < maxDepth - 1 else { return false }
+                guard frameCount < maxDepth - 1 else { return false }
                 let isObject = b == UInt8(ascii: "{")
                 var level = -1
                 if target >= 0 {
                     captures[target] = Capture(start: start, end: start, kind: isObject ? .object : .array, stamp: stamp)
                     if isObject { level = schema.childLevel[target] }
-                } else if frames.isEmpty {
+                } else if frameCount == 0 {
                     level = 0
                 }
                 i += 1
@@ -196,10 +220,11 @@ public struct FieldScanner {
                     i += 1
                     if target >= 0 { captures[target].end = i }
                     target = -1
-                    if frames.isEmpty { topLevelDone = true }
+                    if frameCount == 0 { topLevelDone = true }
                     break
                 }
-                frames.append((isObject, level, keys.count, target))
+                frames[frameCount] = (isObject, level, keyCount, target)
+                frameCount += 1
                 if isObject {
                     guard let t = readKey(bytes, &i, level: level) else { return false }
                     target = t
@@ -235,7 +260,8 @@ public struct FieldScanner {
             }
             target = -1
             // Close the containers the input closes, then go on with the next member.
-            while let frame = frames.last {
+            while frameCount > 0 {
+                let frame = frames[frameCount - 1]
                 Self.skipSpace(bytes, &i)
                 guard i < n else { return false }
                 let c = bytes[i]
@@ -249,11 +275,11 @@ public struct FieldScanner {
                 }
                 guard c == (frame.isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else { return false }
                 i += 1
-                keys.removeSubrange(frame.firstKey...)
-                frames.removeLast()
+                keyCount = frame.firstKey
+                frameCount -= 1
                 // The container just closed may itself be a captured value.
                 if frame.capture >= 0 { captures[frame.capture].end = i }
-                if frames.isEmpty { topLevelDone = true }
+                if frameCount == 0 { topLevelDone = true }
             }
             if topLevelDone { break }
         }
@@ -266,46 +292,41 @@ public struct FieldScanner {
     /// Keys with escapes are declined (their bytes are not their text).
     private mutating func readKey(_ bytes: UnsafeRawBufferPointer, _ i: inout Int, level: Int) -> Int? {
         let n = bytes.count
-        while i < n, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D { i += 1 }
-        guard i < n, bytes[i] == UInt8(ascii: "\"") else { return nil }
+        Self.skipSpace(bytes, &i)
+        guard i < n, bytes[i] == UInt8(ascii: "\""), let base = bytes.baseAddress else { return nil }
         i += 1
         let start = i
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        while true {
-            guard i < n else { return nil }
+        while i < n {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") { break }
             if b == UInt8(ascii: "\\") || b < 0x20 { return nil }
             if b < 0x80 {
-                h = (h ^ UInt64(b)) &* 0x100_0000_01b3
                 i += 1
-                continue
+            } else {
+                guard let len = utf8Length(bytes, i) else { return nil }
+                i += len
             }
-            guard let len = utf8Length(bytes, i) else { return nil }
-            for k in 0..<len { h = (h ^ UInt64(bytes[i + k])) &* 0x100_0000_01b3 }
-            i += len
         }
+        guard i < n else { return nil }
         let end = i
         i += 1
-        let first = frames.last?.firstKey ?? 0
-        guard keys.count - first < Self.maxKeysPerObject else { return nil }
+        let keys = storage.keys
+        let first = frameCount > 0 ? storage.frames[frameCount - 1].firstKey : 0
+        guard keyCount - first < Self.maxKeysPerObject else { return nil }
         let length = end - start
-        guard let base = bytes.baseAddress else { return nil }
-        for k in first..<keys.count {
-            let other = keys[k]
-            if other.hash == h, other.end - other.start == length, Self.same(base + start, base + other.start, length) {
-                return nil
-            }
+        // Duplicates: only keys of the same length can be equal.
+        for k in first..<keyCount where keys[k].end - keys[k].start == length {
+            if Self.same(base + start, base + keys[k].start, length) { return nil }
         }
-        keys.append((start, end, h))
-        while i < n, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D { i += 1 }
+        keys[keyCount] = (start, end)
+        keyCount += 1
+        Self.skipSpace(bytes, &i)
         guard i < n, bytes[i] == UInt8(ascii: ":") else { return nil }
         i += 1
         guard level >= 0, let kb = schema.keyBytes.baseAddress else { return -1 }
         let entries = schema.entries
-        for k in schema.levelRanges[level] {
-            let e = entries[k]
-            if e.hash == h, e.length == length, Self.same(base + start, kb + e.offset, length) { return e.id }
+        for k in schema.levelRanges[level] where entries[k].length == length {
+            if Self.same(base + start, kb + entries[k].offset, length) { return entries[k].id }
         }
         return -1
     }
