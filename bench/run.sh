@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-200000}
-swift build -c release --product verdict >/dev/null
+swift build -c release --product verdict --static-swift-stdlib >/dev/null
 bin=.build/release/verdict
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
