@@ -308,6 +308,19 @@ private func digits(_ u: UnsafeRawBufferPointer, _ start: Int, _ n: Int) -> Int?
 
 /// A non-negative number in decimal, zero-padded to at least `width` digits.
 private func appendDigits(_ v: Int, _ width: Int, to b: inout [UInt8]) {
+    // Every field of a date or time is 2 or 4 digits: write those directly.
+    if width == 2, v >= 0, v < 100 {
+        b.append(0x30 &+ UInt8(truncatingIfNeeded: v / 10))
+        b.append(0x30 &+ UInt8(truncatingIfNeeded: v % 10))
+        return
+    }
+    if width == 4, v >= 0, v < 10000 {
+        b.append(0x30 &+ UInt8(truncatingIfNeeded: v / 1000))
+        b.append(0x30 &+ UInt8(truncatingIfNeeded: v / 100 % 10))
+        b.append(0x30 &+ UInt8(truncatingIfNeeded: v / 10 % 10))
+        b.append(0x30 &+ UInt8(truncatingIfNeeded: v % 10))
+        return
+    }
     var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     var n = v.magnitude
     var count = 0

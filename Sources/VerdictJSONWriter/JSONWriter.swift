@@ -14,7 +14,7 @@ public struct JSONWriter: Sendable {
 
     /// Unescaped text, typically punctuation.
     public mutating func raw(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
     /// Unescaped text, written as UTF-8 as is.
