@@ -405,12 +405,19 @@ struct TableAnalysis: @unchecked Sendable {
         case .bool:
             return [.bool(false), .bool(true)]
         case .int:
+            // Each constant, the value just above it (standing for the open
+            // interval up to the next constant), and one value below them all.
             var points = Set<Int64>()
+            var lowest: Int64?
             for case .int(let c) in v.constants {
-                for d: Int64 in [-1, 0, 1] {
-                    let (x, overflow) = c.addingReportingOverflow(d)
-                    if !overflow { points.insert(x) }
-                }
+                points.insert(c)
+                let (above, overflow) = c.addingReportingOverflow(1)
+                if !overflow { points.insert(above) }
+                lowest = min(lowest ?? c, c)
+            }
+            if let lowest {
+                let (below, overflow) = lowest.subtractingReportingOverflow(1)
+                if !overflow { points.insert(below) }
             }
             for case .double(let c) in v.constants where c.isFinite && abs(c) < 1e15 {
                 let f = Int64(c.rounded(.down))
@@ -435,9 +442,13 @@ struct TableAnalysis: @unchecked Sendable {
             return points.sorted().map { .double($0) }
         case .date:
             var points = Set<CELDate>()
+            var lowest: CELDate?
             for case .date(let c) in v.constants {
-                for d: Int64 in [-1, 0, 1] { if let x = c.addingDays(d) { points.insert(x) } }
+                points.insert(c)
+                if let x = c.addingDays(1) { points.insert(x) }
+                lowest = min(lowest ?? c, c)
             }
+            if let lowest, let x = lowest.addingDays(-1) { points.insert(x) }
             if points.isEmpty, let d = CELDate(year: 2026, month: 1, day: 1) { points.insert(d) }
             return points.sorted().map { .date($0) }
         case .string:

@@ -1,4 +1,5 @@
 import CEL
+import Foundation
 import VerdictModel
 import VerdictYAML
 
@@ -303,7 +304,7 @@ struct PolicyDecoder {
             doc.parameters = namedEntries(p.value, "`parameters`").compactMap { parameter($0.name, $0.key, $0.value) }
         }
         if let p = f["rules"] {
-            doc.rules = namedEntries(p.value, "`rules`").compactMap { rule($0.name, $0.key, $0.value) }
+            doc.rules = rules(namedEntries(p.value, "`rules`"))
         }
         if let p = f["catalogs"] {
             doc.catalogs = namedEntries(p.value, "`catalogs`").map { catalog($0.name, $0.key, $0.value) }
@@ -454,6 +455,30 @@ struct PolicyDecoder {
 
     // MARK: rules
 
+    /// Decodes the rules, on every core when there are many: each rule is
+    /// decoded alone (a decoder per part), and the parts' rules and
+    /// diagnostics are put back in file order.
+    mutating func rules(_ entries: [(name: String, key: YAMLNode, value: YAMLNode)]) -> [RuleDecl] {
+        let workers = entries.count < 512 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        guard workers > 1 else { return entries.compactMap { rule($0.name, $0.key, $0.value) } }
+        let part = (entries.count + workers - 1) / workers
+        let file = self.file
+        let results = DecodedParts(count: workers)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var decoder = PolicyDecoder(file: file)
+            let range = min(entries.count, w * part)..<min(entries.count, (w + 1) * part)
+            let decoded = entries[range].compactMap { decoder.rule($0.name, $0.key, $0.value) }
+            results.set(w, (decoded, decoder.log.diagnostics, decoder.explained))
+        }
+        var out: [RuleDecl] = []
+        for case let (decoded, diagnostics, explained)? in results.values {
+            out += decoded
+            log.append(contentsOf: diagnostics)
+            self.explained.formUnion(explained)
+        }
+        return out
+    }
+
     mutating func rule(_ name: String, _ keyNode: YAMLNode, _ node: YAMLNode) -> RuleDecl? {
         let what = "rule `\(name)`"
         guard let f = fields(node, what, allowed: FormatKeys.rule) else { return nil }
@@ -576,5 +601,26 @@ struct PolicyDecoder {
             return e
         }
         return CatalogDecl(name: name, entries: entries, at: ref(keyNode))
+    }
+}
+
+/// The rules each worker decoded, with its diagnostics, put back in order.
+final class DecodedParts: @unchecked Sendable {
+    typealias Part = (rules: [RuleDecl], diagnostics: [PolicyDiagnostic], explained: Set<YAMLMark>)
+    private var parts: [Part?]
+    private let lock = NSLock()
+
+    init(count: Int) { parts = Array(repeating: nil, count: count) }
+
+    func set(_ i: Int, _ part: Part) {
+        lock.lock()
+        parts[i] = part
+        lock.unlock()
+    }
+
+    var values: [Part?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return parts
     }
 }
