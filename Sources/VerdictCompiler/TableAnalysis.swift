@@ -521,23 +521,3 @@ struct TableAnalysis: @unchecked Sendable {
         return false
     }
 }
-
-/// One slot per worker of a `concurrentPerform`, written once each.
-final class ResultSlots<T>: @unchecked Sendable {
-    private var slots: [T?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ value: T) {
-        lock.lock()
-        slots[i] = value
-        lock.unlock()
-    }
-
-    var values: [T?] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots
-    }
-}

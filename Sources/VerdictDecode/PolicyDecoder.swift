@@ -463,7 +463,7 @@ struct PolicyDecoder {
         guard workers > 1 else { return entries.compactMap { rule($0.name, $0.key, $0.value) } }
         let part = (entries.count + workers - 1) / workers
         let file = self.file
-        let results = DecodedParts(count: workers)
+        let results = ResultSlots<(rules: [RuleDecl], diagnostics: [PolicyDiagnostic], explained: Set<YAMLMark>)>(count: workers)
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var decoder = PolicyDecoder(file: file)
             let range = min(entries.count, w * part)..<min(entries.count, (w + 1) * part)
@@ -601,26 +601,5 @@ struct PolicyDecoder {
             return e
         }
         return CatalogDecl(name: name, entries: entries, at: ref(keyNode))
-    }
-}
-
-/// The rules each worker decoded, with its diagnostics, put back in order.
-final class DecodedParts: @unchecked Sendable {
-    typealias Part = (rules: [RuleDecl], diagnostics: [PolicyDiagnostic], explained: Set<YAMLMark>)
-    private var parts: [Part?]
-    private let lock = NSLock()
-
-    init(count: Int) { parts = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ part: Part) {
-        lock.lock()
-        parts[i] = part
-        lock.unlock()
-    }
-
-    var values: [Part?] {
-        lock.lock()
-        defer { lock.unlock() }
-        return parts
     }
 }
