@@ -287,15 +287,17 @@ struct TableAnalysis: @unchecked Sendable {
                 let pairs: [(CELSyntaxTree, CELSyntaxTree)] = f == "@in" ? [(args[0], args[1])] : [(args[0], args[1]), (args[1], args[0])]
                 for (x, c) in pairs {
                     guard let v = variable(x), let value = constant(c) else { continue }
-                    var entry = vars[v.slot] ?? v
+                    let added: [CELValue]
                     if f == "@in", case .list(let items) = value {
-                        entry.constants += items
+                        added = items
                     } else if f != "@in" {
-                        entry.constants.append(value)
+                        added = [value]
                     } else {
                         continue
                     }
-                    vars[v.slot] = entry
+                    // Appended in place: a copy per row would make big tables quadratic.
+                    if vars[v.slot] == nil { vars[v.slot] = v }
+                    vars[v.slot]?.constants += added
                     return nil
                 }
                 return t.canonicalText
