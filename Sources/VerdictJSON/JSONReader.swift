@@ -11,7 +11,19 @@
 /// - Duplicate keys in one object are an error.
 public enum JSONReader {
     public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = 64) -> Result<JSONValue, JSONError> {
-        var parser = Parser(bytes: bytes, maxDepth: maxDepth)
+        parse(bytes, keep: nil, maxDepth: maxDepth)
+    }
+
+    /// Parses and validates the whole buffer exactly as `parse` does (same
+    /// errors at the same offsets, duplicates found everywhere) but builds
+    /// only the members `keep` names: everything else is checked and
+    /// dropped, so a ticket's memory follows the fields a policy reads, not
+    /// the line's size.
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer, keep: JSONKeep?, maxDepth: Int = 64
+    ) -> Result<JSONValue, JSONError> {
+        // Key offsets are kept in 32 bits (`KeyTable`): beyond that, build everything.
+        var parser = Parser(bytes: bytes, maxDepth: maxDepth, keep: bytes.count < Int(UInt32.max) ? keep : nil)
         do {
             return .success(try parser.parseDocument())
         } catch {
@@ -26,6 +38,47 @@ public enum JSONReader {
     /// Parses a string's UTF-8.
     public static func parse(_ text: String, maxDepth: Int = 64) -> Result<JSONValue, JSONError> {
         parse(Array(text.utf8), maxDepth: maxDepth)
+    }
+}
+
+/// The members of a JSON object to build when parsing (the rest is only
+/// validated): paths of keys from the top-level object. A path that ends
+/// keeps its whole value; one that continues keeps, of an object there, only
+/// the members named further.
+public struct JSONKeep: Sendable {
+    /// Per object level, key → the level its value's members are chosen by,
+    /// or `JSONKeep.all` to keep the whole value. Level 0 is the top.
+    let levels: [[String: Int]]
+    static let all = -1
+    static let skip = -2
+
+    public init(paths: [[String]]) {
+        var levels: [[String: Int]] = [[:]]
+        for path in paths where !path.isEmpty {
+            var level = 0
+            for (depth, key) in path.enumerated() {
+                let existing = levels[level][key]
+                // Kept whole already, by this path or another: nothing to choose under it.
+                if existing == Self.all { break }
+                if depth == path.count - 1 {
+                    levels[level][key] = Self.all
+                    break
+                }
+                if let child = existing {
+                    level = child
+                } else {
+                    levels.append([:])
+                    levels[level][key] = levels.count - 1
+                    level = levels.count - 1
+                }
+            }
+        }
+        self.levels = levels
+    }
+
+    /// How to build the value of `key` in an object read at `level`.
+    func member(_ key: String, at level: Int) -> Int {
+        level < 0 ? level : (levels[level][key] ?? Self.skip)
     }
 }
 
@@ -55,21 +108,35 @@ private enum Byte {
 private struct Parser {
     let bytes: UnsafeRawBufferPointer
     let maxDepth: Int
+    let keep: JSONKeep?
     var i = 0
 
-    init(bytes: UnsafeRawBufferPointer, maxDepth: Int) {
+    init(bytes: UnsafeRawBufferPointer, maxDepth: Int, keep: JSONKeep? = nil) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.keep = keep
+    }
+
+    /// How the next value is built: a `JSONKeep` level (an object keeps the
+    /// members it names), `JSONKeep.all` or `JSONKeep.skip` (validated only).
+    func memberMode(_ frame: Frame) -> Int {
+        guard frame.isObject, let keep else { return frame.mode }
+        return keep.member(frame.key, at: frame.mode)
     }
 
     /// An open container while parsing iteratively.
     struct Frame {
         var isObject: Bool
+        /// How this container is built (see `memberMode`).
+        var mode = JSONKeep.all
         var values: [JSONValue] = []
         var entries: [(key: String, value: JSONValue)] = []
         var key: String = ""
         /// Keys seen so far, built once the object outgrows a linear scan.
         var keySet: Set<String>?
+        /// The same for an object whose members are not all kept: key
+        /// offsets only, so a huge skipped object costs 8 bytes a key.
+        var keyTable: KeyTable?
     }
 
     // MARK: Document
@@ -77,7 +144,11 @@ private struct Parser {
     mutating func parseDocument() throws(JSONError) -> JSONValue {
         var stack: [Frame] = []
         var value: JSONValue
+        // How the value about to be read is built, and how the last one was.
+        var pending = keep == nil ? JSONKeep.all : 0
+        var built = JSONKeep.all
         parseValue: while true {
+            built = pending
             skipWhitespace()
             guard i < bytes.count else { throw JSONError(offset: i, message: "unexpected end of input") }
             let b = bytes[i]
@@ -87,16 +158,21 @@ private struct Parser {
                     throw JSONError(offset: i, message: "nesting deeper than \(maxDepth) levels")
                 }
                 let isObject = b == Byte.openBrace
+                // Only objects choose members; an array is kept or skipped whole.
+                let mode = pending >= 0 && !isObject ? JSONKeep.all : pending
                 i += 1
                 skipWhitespace()
                 if i < bytes.count, bytes[i] == (isObject ? Byte.closeBrace : Byte.closeBracket) {
                     i += 1
                     value = isObject ? .object(JSONObject()) : .array([])
                 } else {
-                    var frame = Frame(isObject: isObject)
+                    var frame = Frame(isObject: isObject, mode: mode)
                     if isObject {
+                        // Members not kept leave no entry: their keys are checked by set.
+                        if mode != JSONKeep.all { frame.keyTable = KeyTable() }
                         frame.key = try parseKey(in: &frame)
                     }
+                    pending = memberMode(frame)
                     stack.append(frame)
                     continue parseValue
                 }
@@ -128,12 +204,14 @@ private struct Parser {
                     return value
                 }
                 skipWhitespace()
+                let keepValue = built != JSONKeep.skip
                 if frame.isObject {
-                    frame.entries.append((key: frame.key, value: value))
+                    if keepValue { frame.entries.append((key: frame.key, value: value)) }
                     guard i < bytes.count else { throw JSONError(offset: i, message: "unexpected end of input") }
                     if bytes[i] == Byte.comma {
                         i += 1
                         frame.key = try parseKey(in: &frame)
+                        pending = memberMode(frame)
                         stack.append(frame)
                         continue parseValue
                     }
@@ -143,10 +221,11 @@ private struct Parser {
                     i += 1
                     value = .object(JSONObject(frame.entries))
                 } else {
-                    frame.values.append(value)
+                    if keepValue { frame.values.append(value) }
                     guard i < bytes.count else { throw JSONError(offset: i, message: "unexpected end of input") }
                     if bytes[i] == Byte.comma {
                         i += 1
+                        pending = frame.mode
                         stack.append(frame)
                         continue parseValue
                     }
@@ -156,6 +235,7 @@ private struct Parser {
                     i += 1
                     value = .array(frame.values)
                 }
+                built = frame.mode
             }
         }
     }
@@ -168,7 +248,9 @@ private struct Parser {
         let keyOffset = i
         let key = try parseString()
         let duplicate: Bool
-        if let inserted = frame.keySet?.insert(key).inserted {
+        if frame.keyTable != nil {
+            duplicate = frame.keyTable?.insert(key, at: keyOffset, of: bytes) == false
+        } else if let inserted = frame.keySet?.insert(key).inserted {
             // Mutated in place through the optional: binding the set to a
             // local first would copy it on every key (quadratic in debug builds).
             duplicate = !inserted
@@ -522,5 +604,48 @@ private struct Parser {
             double = hasNegativeExponent ? (negative ? -0.0 : 0.0) : (negative ? -.infinity : .infinity)
         }
         return JSONNumber(text: text, int: int, double: double, isInteger: isInteger)
+    }
+}
+
+/// The keys of one object, for the duplicate check, as the offsets of their
+/// opening quotes in the input: a table of `(hash, offset)` pairs with open
+/// addressing. Equality is `String`'s (as `Set<String>` has it), so a key
+/// is read again from the input only when its hash matches.
+struct KeyTable {
+    private var slots: [UInt64] = Array(repeating: 0, count: 16)
+    private var count = 0
+
+    /// False when the object already has a key equal to `key`.
+    mutating func insert(_ key: String, at offset: Int, of bytes: UnsafeRawBufferPointer) -> Bool {
+        let hash = UInt32(truncatingIfNeeded: key.hashValue)
+        var i = Int(hash) & (slots.count - 1)
+        while slots[i] != 0 {
+            let slot = slots[i]
+            if UInt32(truncatingIfNeeded: slot >> 32) == hash, Self.key(at: Int(slot & 0xFFFF_FFFF) - 1, bytes) == key {
+                return false
+            }
+            i = (i + 1) & (slots.count - 1)
+        }
+        slots[i] = UInt64(hash) << 32 | UInt64(offset + 1)
+        count += 1
+        if count * 4 >= slots.count * 3 { grow() }
+        return true
+    }
+
+    private mutating func grow() {
+        var bigger = [UInt64](repeating: 0, count: slots.count * 2)
+        for slot in slots where slot != 0 {
+            var i = Int(UInt32(truncatingIfNeeded: slot >> 32)) & (bigger.count - 1)
+            while bigger[i] != 0 { i = (i + 1) & (bigger.count - 1) }
+            bigger[i] = slot
+        }
+        slots = bigger
+    }
+
+    /// The key whose opening quote is at `offset` (read before, so valid).
+    private static func key(at offset: Int, _ bytes: UnsafeRawBufferPointer) -> String? {
+        var parser = Parser(bytes: bytes, maxDepth: 0)
+        parser.i = offset
+        return try? parser.parseString()
     }
 }

@@ -157,6 +157,8 @@ public final class Evaluator {
     /// policy's binding from it (nil: that policy reads slowly).
     @exclusivity(unchecked) private var scanner: FieldScanner
     private let fastPlans: [FastInputPlan?]
+    /// The members of a ticket the slow path builds (the rest is validated, not kept).
+    private let keep: JSONKeep
     private let idCapture: Int
     private let routeCaptures: [Int]
     private let dateCaptures: [Int]
@@ -175,14 +177,20 @@ public final class Evaluator {
         self.activations = running.policies.map { TicketActivation(policy: $0, tracer: tracer) }
         self.routeScratch = policies.router.makeScratch()
         var paths: [[String]] = [["id"]]
+        // What the slow path builds: the values read whole (an object input
+        // is read through its declared fields only, as the scanner binds it).
+        var kept: [[String]] = [["id"]]
         func add(_ nodes: [InputPlan.Node]) {
             for n in nodes {
-                paths.append(n.path.split(separator: ".").map(String.init))
-                if case .object(let children) = n.kind { add(children) }
+                let path = n.path.split(separator: ".").map(String.init)
+                paths.append(path)
+                if case .object(let children) = n.kind { add(children) } else { kept.append(path) }
             }
         }
         for p in running.policies { add(p.inputs.roots) }
-        paths += policies.router.keys.map(\.path) + policies.router.dateKeys.map(\.path)
+        let routing = policies.router.keys.map(\.path) + policies.router.dateKeys.map(\.path)
+        paths += routing
+        self.keep = JSONKeep(paths: kept + routing)
         let schema = FieldScanner.Schema(paths: paths)
         self.scanner = FieldScanner(schema: schema)
         self.fastPlans = running.policies.map { FastInputPlan(inputs: $0.inputs, schema: schema) }
@@ -197,7 +205,7 @@ public final class Evaluator {
             evaluateScanned(line, into: &e)
             return
         }
-        switch JSONReader.parse(line) {
+        switch JSONReader.parse(line, keep: keep) {
         case .failure(let error):
             fail(&e, id: nil, "invalid JSON at byte \(error.offset + 1): \(error.message)")
         case .success(.object(let ticket)):
@@ -244,7 +252,7 @@ public final class Evaluator {
             let activation = activations[index]
             guard let plan = fastPlans[index] else {
                 // This policy's inputs are not all in the schema: read the line slowly.
-                if case .success(.object(let ticket)) = JSONReader.parse(line) { evaluate(ticket: ticket, into: &e) }
+                if case .success(.object(let ticket)) = JSONReader.parse(line, keep: keep) { evaluate(ticket: ticket, into: &e) }
                 return
             }
             start(&e, id: id, policy: index)

@@ -24,6 +24,17 @@ func fail(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> 
     fail(Array(text.utf8), sourceLocation: sourceLocation)
 }
 
+/// A small deterministic generator for the random-input tests.
+struct XorShift {
+    var seed: UInt64
+    mutating func next() -> UInt64 {
+        seed ^= seed << 13
+        seed ^= seed >> 7
+        seed ^= seed << 17
+        return seed
+    }
+}
+
 func write(_ v: JSONValue) -> String {
     var w = JSONWriter()
     w.value(v)
@@ -255,13 +266,8 @@ func number(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -
     }
 
     @Test func hostileLinesNeverCrash() {
-        var seed: UInt64 = 0x9E3779B97F4A7C15
-        func next() -> UInt64 {
-            seed ^= seed << 13
-            seed ^= seed >> 7
-            seed ^= seed << 17
-            return seed
-        }
+        var random = XorShift(seed: 0x9E3779B97F4A7C15)
+        func next() -> UInt64 { random.next() }
         let alphabet = Array(#"{}[]:,"\u0-19.eE+-tfnrl ab"#.utf8) + [0xFF, 0xC3, 0xA9, 0xED, 0xA0, 0x80, 0x00, 0x0A]
         for _ in 0..<5_000 {
             let n = Int(next() % 40)
@@ -351,5 +357,104 @@ func number(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -
         var w = JSONWriter()
         w.string(String(s))
         #expect(w.bytes == Array("\"保修期\"".utf8))
+    }
+}
+
+/// `parse(_:keep:)`: the same verdict on every input as the full parse, with
+/// only the members named built.
+@Suite struct KeepTests {
+    static let keep = JSONKeep(paths: [["id"], ["unit", "installed_on"], ["request"], ["a", "b", "c"], ["a", "b"]])
+
+    static func parseKept(_ bytes: [UInt8]) -> Result<JSONValue, JSONError> {
+        bytes.withUnsafeBytes { JSONReader.parse($0, keep: keep) }
+    }
+
+    /// The full parse, pruned afterwards the way `keep` prunes while parsing.
+    static func reference(_ v: JSONValue) -> JSONValue {
+        guard case .object(let o) = v else { return v }
+        func prune(_ o: JSONObject, _ level: Int) -> JSONObject {
+            var entries: [(key: String, value: JSONValue)] = []
+            for (k, v) in o.entries {
+                let mode = keep.member(k, at: level)
+                if mode == JSONKeep.skip { continue }
+                if mode >= 0, case .object(let inner) = v {
+                    entries.append((k, .object(prune(inner, mode))))
+                } else {
+                    entries.append((k, v))
+                }
+            }
+            return JSONObject(entries)
+        }
+        return .object(prune(o, 0))
+    }
+
+    @Test func keepsOnlyTheNamedMembers() throws {
+        let text = #"{"id":"t1","junk":{"x":[1,2,{"y":"z"}]},"unit":{"installed_on":"2025-01-01","serial":"S"},"#
+            + #""request":{"kind":"repair","deep":{"q":1}},"a":{"b":{"c":1,"d":2},"e":3},"tail":[[],{}]}"#
+        let v = try #require(try Self.parseKept(Array(text.utf8)).get())
+        #expect(write(v) == #"{"id":"t1","unit":{"installed_on":"2025-01-01"},"request":{"kind":"repair","deep":{"q":1}},"a":{"b":{"c":1,"d":2}}}"#)
+        // A kept path holding an array or a scalar instead of an object keeps it whole.
+        let odd = try #require(try Self.parseKept(Array(#"{"unit":[1,{"k":2}],"a":"s"}"#.utf8)).get())
+        #expect(write(odd) == #"{"unit":[1,{"k":2}],"a":"s"}"#)
+        // Not an object at the top: kept whole.
+        #expect(try Self.parseKept(Array("[1,2]".utf8)).get() == .array([.number(JSONNumber(int: 1)), .number(JSONNumber(int: 2))]))
+    }
+
+    @Test func errorsAndDuplicatesInSkippedMembersAreFoundAtTheSameOffsets() {
+        let cases = [
+            #"{"junk":{"k":1,"k":2}}"#, #"{"junk":[{"a":1,"b":2,"a":3}]}"#, #"{"junk":[1,2,}"#,
+            #"{"unit":{"serial":1,"serial":2}}"#, #"{"id":1,"junk":"\ud800"}"#, #"{"junk":{"a":1 "b":2}}"#,
+            #"{"junk":1,"junk":2}"#, #"{"a":{"e":1,"e":2}}"#,
+            "{\"junk\":{" + (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"k39\":0}}",
+        ]
+        for text in cases {
+            let full = JSONReader.parse(Array(text.utf8))
+            let kept = Self.parseKept(Array(text.utf8))
+            guard case .failure(let e) = full else {
+                Issue.record("expected an error for \(text)")
+                continue
+            }
+            #expect(kept == .failure(e), "\(text)")
+        }
+    }
+
+    @Test func randomLinesGetTheSameVerdictAsTheFullParse() {
+        var random = XorShift(seed: 0x2545F4914F6CDD1D)
+        func next() -> UInt64 { random.next() }
+        let keys = ["id", "unit", "installed_on", "a", "b", "c", "junk", "k", "\\u0061"]
+        let scalars = ["1", "-0.5e3", "true", "null", "\"x\"", "\"\\u00e9\"", "[]", "{}"]
+        func value(_ depth: Int) -> String {
+            switch next() % 4 {
+            case 0 where depth < 4:
+                // Keys drawn from a small set: duplicates come up often.
+                let members = (0..<Int(next() % 4)).map { _ in
+                    "\"\(keys[Int(next() % UInt64(keys.count))])\":" + value(depth + 1)
+                }
+                return "{" + members.joined(separator: ",") + "}"
+            case 1 where depth < 4:
+                return "[" + (0..<Int(next() % 3)).map { _ in value(depth + 1) }.joined(separator: ",") + "]"
+            default:
+                return scalars[Int(next() % UInt64(scalars.count))]
+            }
+        }
+        var accepted = 0
+        for _ in 0..<20_000 {
+            var bytes = Array(("{\"id\":1,\"a\":" + value(0) + ",\"junk\":" + value(0) + "}").utf8)
+            // Half the lines get one byte changed.
+            if next() % 2 == 0 {
+                bytes[Int(next() % UInt64(bytes.count))] = Array(#"{}[],:"\ 1ak"#.utf8)[Int(next() % 12)]
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            switch (JSONReader.parse(bytes), Self.parseKept(bytes)) {
+            case (.success(let full), .success(let kept)):
+                accepted += 1
+                #expect(kept == Self.reference(full), "\(text)")
+            case (.failure(let a), .failure(let b)):
+                #expect(a == b, "\(text)")
+            case (let a, let b):
+                Issue.record("\(text): full \(a), kept \(b)")
+            }
+        }
+        #expect(accepted > 5_000)
     }
 }
