@@ -71,6 +71,14 @@ public struct LineFramer {
             buffer.removeFirst(consumed)
             consumed = 0
         }
+        // After an outsized line, give its memory back rather than keep it for
+        // the rest of the stream.
+        if buffer.capacity > 8 * chunkBytes, buffer.count <= 2 * chunkBytes {
+            var smaller: [UInt8] = []
+            smaller.reserveCapacity(chunkBytes * 2)
+            smaller.append(contentsOf: buffer)
+            buffer = smaller
+        }
         guard !eof else { return false }
         let n = chunk.withUnsafeMutableBytes { read($0) }
         if n <= 0 {

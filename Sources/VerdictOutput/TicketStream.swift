@@ -55,9 +55,17 @@ public final class TicketSink {
         process(framer, lines: framer.batch.indices, into: &out)
     }
 
-    /// Answers some lines of the framer's current batch, in order, into `out`.
-    public func process(_ framer: LineFramer, lines: Range<Int>, into out: inout JSONWriter) {
-        for line in framer.batch[lines] {
+    /// Answers some lines of the framer's current batch, in order, into
+    /// `out`, stopping after the line that takes `out` past `limit` bytes.
+    /// Returns the index of the first line not answered (`lines.upperBound`
+    /// when all were).
+    @discardableResult
+    public func process(
+        _ framer: LineFramer, lines: Range<Int>, into out: inout JSONWriter, until limit: Int = .max
+    ) -> Int {
+        for index in lines {
+            if out.bytes.count >= limit { return index }
+            let line = framer.batch[index]
             if line.tooLong {
                 errors += 1
                 AnswerWriter.writeErrorLine(
@@ -67,6 +75,7 @@ public final class TicketSink {
             }
             framer.withBytes(of: line) { answer(line: $0, number: line.number, into: &out) }
         }
+        return lines.upperBound
     }
 
     /// Answers one line of input (without its line end), numbered `number`,
@@ -96,10 +105,15 @@ public final class TicketSink {
 public struct TicketStream {
     public var maxLineBytes: Int
     public var chunkBytes: Int
+    /// Answers are written out whenever this many bytes are waiting, whatever
+    /// the batch: memory for output stays bounded however large the answers
+    /// (`--explain` of a big table) or the batch.
+    public var flushBytes: Int
 
-    public init(maxLineBytes: Int = 64 << 20, chunkBytes: Int = 256 << 10) {
+    public init(maxLineBytes: Int = 64 << 20, chunkBytes: Int = 256 << 10, flushBytes: Int = 1 << 20) {
         self.maxLineBytes = maxLineBytes
         self.chunkBytes = chunkBytes
+        self.flushBytes = max(1, flushBytes)
     }
 
     public struct Summary: Sendable, Equatable {
@@ -141,41 +155,59 @@ public struct TicketStream {
         let shared = SharedWork(sinks: sinks)
         var summary = Summary()
         let before = sinks.map { ($0.answered, $0.errors) }
+        // Output bytes per line seen so far (the largest average of a worker's
+        // part): sizes the parallel rounds so their output stays near
+        // `flushBytes`. Until measured, a round gives each worker one line.
+        var bytesPerLine = max(1, flushBytes / max(1, sinks.count))
         var more = true
-        while more {
+        stream: while more {
             more = framer.next(read: read)
             let count = framer.batch.count
             summary.lines += count
             if sinks.count == 1 || count < Self.parallelBatch {
-                sinks[0].process(framer, into: &out)
-                guard flush(&out, write) else {
-                    summary.outputOK = false
-                    break
-                }
+                var from = 0
+                repeat {
+                    from = sinks[0].process(framer, lines: from..<count, into: &out, until: flushBytes)
+                    guard flush(&out, write) else {
+                        summary.outputOK = false
+                        break stream
+                    }
+                } while from < count
                 continue
             }
             let workers = sinks.count
-            let part = (count + workers - 1) / workers
             shared.framer = framer
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let lines = min(count, w * part)..<min(count, (w + 1) * part)
-                var out = results.take(w)
-                shared.sinks[w].process(shared.framer, lines: lines, into: &out)
-                results.put(w, out)
+            var from = 0
+            while from < count {
+                // Each round gives every worker a contiguous part, as many lines as
+                // keep the round's output about `flushBytes`, and writes it in order.
+                let perWorker = max(1, flushBytes / (workers * bytesPerLine))
+                let round = min(count - from, perWorker * workers)
+                let part = (round + workers - 1) / workers
+                let start = from
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    let lines = (start + min(round, w * part))..<(start + min(round, (w + 1) * part))
+                    var out = results.take(w)
+                    shared.sinks[w].process(shared.framer, lines: lines, into: &out)
+                    results.put(w, out)
+                }
+                var ok = true
+                for w in 0..<workers where ok {
+                    var out = results.take(w)
+                    let lines = min(round, (w + 1) * part) - min(round, w * part)
+                    if lines > 0 { bytesPerLine = max(bytesPerLine / 2, out.bytes.count / lines, 1) }
+                    ok = flush(&out, write)
+                    results.put(w, out)
+                }
+                guard ok else {
+                    summary.outputOK = false
+                    shared.framer = LineFramer(maxLineBytes: 0, chunkBytes: 0)
+                    break stream
+                }
+                from += round
             }
             // Let go of the batch, or the framer's next read would copy its buffer.
             shared.framer = LineFramer(maxLineBytes: 0, chunkBytes: 0)
-            // Write before waiting for more input, in input order.
-            var ok = true
-            for w in 0..<workers where ok {
-                var out = results.take(w)
-                ok = flush(&out, write)
-                results.put(w, out)
-            }
-            guard ok else {
-                summary.outputOK = false
-                break
-            }
         }
         summary.answered = zip(sinks, before).reduce(0) { $0 + $1.0.answered - $1.1.0 }
         summary.errors = zip(sinks, before).reduce(0) { $0 + $1.0.errors - $1.1.1 }
@@ -183,10 +215,16 @@ public struct TicketStream {
         return summary
     }
 
+    /// Writes what `out` holds and empties it; a buffer grown far past the
+    /// flush bound by one outsized answer is given back, not kept.
     private func flush(_ out: inout JSONWriter, _ write: ([UInt8]) -> Bool) -> Bool {
         guard !out.bytes.isEmpty else { return true }
         guard write(out.bytes) else { return false }
-        out.bytes.removeAll(keepingCapacity: true)
+        if out.bytes.capacity / 4 > max(flushBytes, 1 << 16) {
+            out = JSONWriter(capacity: 1 << 16)
+        } else {
+            out.bytes.removeAll(keepingCapacity: true)
+        }
         return true
     }
 }

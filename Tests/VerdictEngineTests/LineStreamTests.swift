@@ -130,4 +130,36 @@ final class Feed {
         _ = try feed.run(try loadShipped())
         #expect(feed.lines.count == 2)
     }
+
+    /// Output memory is bounded whatever the batch: with explanations (a few
+    /// kilobytes a line) and 300 lines in one read, no write holds more than
+    /// the flush bound plus a few lines, on one worker or several, and the
+    /// output is the same as unbounded.
+    @Test(arguments: [1, 3])
+    func outputIsFlushedWhenTheBufferPassesTheBound(workers: Int) throws {
+        let set = try loadShipped()
+        let input = Array(repeating: t + [10], count: 300).flatMap { $0 }
+        func run(flushBytes: Int) throws -> (output: [UInt8], writes: [Int]) {
+            let plan = try AskPlan(policies: set.compiled, ask: [])
+            let sinks = (0..<workers).map { _ in TicketSink(policies: set, plan: plan, explain: true) }
+            var output: [UInt8] = []
+            var writes: [Int] = []
+            _ = TicketStream(chunkBytes: 1 << 20, flushBytes: flushBytes).run(
+                sinks,
+                read: reader(input),
+                write: {
+                    output += $0
+                    writes.append($0.count)
+                    return true
+                })
+            return (output, writes)
+        }
+        let unbounded = try run(flushBytes: .max)
+        let bounded = try run(flushBytes: 4096)
+        #expect(bounded.output == unbounded.output)
+        let longest = String(decoding: unbounded.output, as: UTF8.self).split(separator: "\n").map(\.utf8.count).max() ?? 0
+        #expect(longest > 1000)
+        #expect(unbounded.writes.max() ?? 0 > 40 * longest)
+        #expect(bounded.writes.max() ?? 0 <= 4096 + 8 * longest, "\(bounded.writes.prefix(12))")
+    }
 }

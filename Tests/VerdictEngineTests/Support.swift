@@ -53,18 +53,20 @@ func answer(bytes lines: [[UInt8]], with set: PolicySet, ask: [String] = [], exp
     let sink = TicketSink(policies: set, plan: try AskPlan(policies: set.compiled, ask: ask), explain: explain)
     var input: [UInt8] = []
     for line in lines { input += line + [UInt8(ascii: "\n")] }
-    var offset = 0
     var output: [UInt8] = []
-    _ = TicketStream().run(
-        sink,
-        read: { buffer in
-            let n = min(buffer.count, input.count - offset)
-            for i in 0..<n { buffer[i] = input[offset + i] }
-            offset += n
-            return n
-        },
-        write: { output += $0; return true })
+    _ = TicketStream().run(sink, read: reader(input), write: { output += $0; return true })
     return String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+}
+
+/// A `read` function for a stream that hands out `input`, as much per call as fits.
+func reader(_ input: [UInt8]) -> (UnsafeMutableRawBufferPointer) -> Int {
+    var offset = 0
+    return { buffer in
+        let n = min(buffer.count, input.count - offset)
+        for i in 0..<n { buffer[i] = input[offset + i] }
+        offset += n
+        return n
+    }
 }
 
 func parseJSON(_ s: String) throws -> JSONValue {
