@@ -152,9 +152,12 @@ struct TableAnalysis: @unchecked Sendable {
         var firstWins = [Bool](repeating: false, count: table.rows.count)
         var everMatches = [Bool](repeating: false, count: table.rows.count)
 
+        // Reused across classes: the analysis of a big policy runs millions of them.
+        var matched: [Int] = []
+        matched.reserveCapacity(table.rows.count)
         forEachCombination(domains.map(\.count)) { combination in
             for (k, v) in vars.enumerated() { activation.values[v.slot] = domains[k][combination[k]] }
-            var matched: [Int] = []
+            matched.removeAll(keepingCapacity: true)
             var undetermined = false
             for (i, row) in table.rows.enumerated() {
                 guard let when = row.when else {
@@ -168,7 +171,8 @@ struct TableAnalysis: @unchecked Sendable {
                 }
                 if undetermined || (table.hit == .first && !matched.isEmpty) { break }
             }
-            let assignment = combination.enumerated().map { domains[$0.offset][$0.element] }
+            // The class's values, built only when kept as an example.
+            var assignment: [CELValue] { combination.enumerated().map { domains[$0.offset][$0.element] } }
             if !undetermined {
                 for i in matched { everMatches[i] = true }
                 if let first = matched.first { firstWins[first] = true }
