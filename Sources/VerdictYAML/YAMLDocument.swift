@@ -477,12 +477,30 @@ struct TreeBuilder {
             report(start, "merge keys are not supported", length: length, kind: .unsupported)
             return
         }
-        if let firstLine = frame.seenKeys[scalar.text] {
+        if let firstLine = Self.firstLine(of: scalar.text, in: &frame) {
             report(
                 start, "duplicate key `\(Self.describe(scalar.text))` (first defined at line \(firstLine))", length: length,
                 kind: .duplicateKey)
-        } else {
+        } else if !frame.seenKeys.isEmpty {
             frame.seenKeys[scalar.text] = start.line
         }
+    }
+
+    /// The line of an earlier key equal to `text` in this mapping. Small
+    /// mappings (most of a policy) are scanned; a large one gets a table.
+    private static func firstLine(of text: String, in frame: inout Frame) -> Int? {
+        if frame.seenKeys.isEmpty {
+            for pair in frame.pairs {
+                if case .scalar(let s) = pair.key.kind, s.text == text { return pair.key.span.start.line }
+            }
+            guard frame.pairs.count >= 8 else { return nil }
+            for pair in frame.pairs {
+                if case .scalar(let s) = pair.key.kind, frame.seenKeys[s.text] == nil {
+                    frame.seenKeys[s.text] = pair.key.span.start.line
+                }
+            }
+            return nil
+        }
+        return frame.seenKeys[text]
     }
 }
