@@ -57,6 +57,12 @@ struct DiffCommand: ParsableCommand {
     @Flag(name: .long, help: "With --tickets: print one JSON line per ticket answered differently, instead of the report.")
     var perTicket = false
 
+    @Flag(
+        name: .long,
+        help: "With --per-ticket: a line for every ticket (blank lines excepted), answered differently or not, so that a tool can add up the report from the lines."
+    )
+    var allTickets = false
+
     @Option(name: .long, help: "Witness tickets per differing decision (default 3); 0 skips the witness search and its proofs.")
     var witnesses: Int = 3
 
@@ -71,6 +77,10 @@ struct DiffCommand: ParsableCommand {
         }
         if perTicket, tickets == nil {
             Output.stderr("error: --per-ticket needs --tickets\n")
+            throw ExitStatus.usage.code
+        }
+        if allTickets, !perTicket {
+            Output.stderr("error: --all-tickets goes with --per-ticket\n")
             throw ExitStatus.usage.code
         }
         let (oldSet, newSet, diff, oldLabel, newLabel) = try sides()
@@ -149,7 +159,8 @@ struct DiffCommand: ParsableCommand {
         }
         defer { if fd != 0 { close(fd) } }
         let workers = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
-        let replay = Replay(old: oldSet, new: newSet, diff: diff, workers: workers, perTicket: perTicket)
+        let replay = Replay(
+            old: oldSet, new: newSet, diff: diff, workers: workers, perTicket: perTicket, allTickets: allTickets)
         let terminal = isatty(2) == 1
         let start = Date()
         var last = start

@@ -12,10 +12,16 @@ import VerdictRuntime
 public struct ReplayReport: Sendable {
     public struct DecisionStats: Sendable {
         public var changed = 0
-        /// `old → new` (answers rendered as JSON; `undetermined`, `absent`) with counts.
+        /// `old → new` (answers rendered as JSON; `undetermined`, `absent`) with counts:
+        /// the first `maxPairs` distinct pairs in input order.
         public var pairs: [String: Int] = [:]
         /// Tickets whose pair did not fit in the kept pairs.
         public var otherPairs = 0
+        /// The keys of `pairs` in the order they first occurred. A batch
+        /// keeps all of its pairs (its lines bound them); merging keeps the
+        /// first `maxPairs`, so which pairs are kept does not depend on where
+        /// reads happened to split the input.
+        var pairOrder: [String] = []
         /// Ids (or `line N`) of the first changed tickets, in input order.
         public var examples: [String] = []
         /// Index into the diff's changes → tickets on which it was evaluated.
@@ -57,9 +63,13 @@ public struct ReplayReport: Sendable {
             mine.changed += s.changed
             mine.otherPairs += s.otherPairs
             mine.unexplained += s.unexplained
-            for (pair, n) in s.pairs.sorted(by: { $0.key < $1.key }) {
-                if mine.pairs[pair] != nil || mine.pairs.count < Self.maxPairs {
+            for pair in s.pairOrder {
+                let n = s.pairs[pair] ?? 0
+                if mine.pairs[pair] != nil {
                     mine.pairs[pair, default: 0] += n
+                } else if mine.pairs.count < Self.maxPairs {
+                    mine.pairs[pair] = n
+                    mine.pairOrder.append(pair)
                 } else {
                     mine.otherPairs += n
                 }
@@ -82,19 +92,26 @@ public final class Replay {
     public let workers: Int
     /// Write one JSON line per changed ticket (for pipes and Spark).
     public let perTicket: Bool
+    /// With `perTicket`: a line for every ticket, changed or not, so that a
+    /// tool can add up the whole report from the lines.
+    public let allTickets: Bool
+    /// Lines longer than this are error lines on both sides, as in `eval`.
+    public let maxLineBytes: Int
     /// How much is read at once: a batch is the lines one read completes.
     public let chunkBytes: Int
 
     public init(
         old: PolicySet, new: PolicySet, diff: SetDiff, workers: Int, perTicket: Bool = false,
-        chunkBytes: Int = 256 << 10
+        allTickets: Bool = false, chunkBytes: Int = 256 << 10, maxLineBytes: Int = 64 << 20
     ) {
         self.old = old
         self.new = new
         self.diff = diff
         self.workers = max(1, workers)
         self.perTicket = perTicket
+        self.allTickets = perTicket && allTickets
         self.chunkBytes = chunkBytes
+        self.maxLineBytes = maxLineBytes
     }
 
     /// `read` fills a buffer (0 at the end, < 0 on error); `write` gets the
@@ -105,7 +122,7 @@ public final class Replay {
         progress: (ReplayReport) -> Void = { _ in }
     ) -> ReplayReport {
         let pool = (0..<workers).map { _ in ReplayWorker(self) }
-        var framer = LineFramer(chunkBytes: chunkBytes)
+        var framer = LineFramer(maxLineBytes: maxLineBytes, chunkBytes: chunkBytes)
         var report = ReplayReport()
         var more = true
         while more {
@@ -218,6 +235,15 @@ final class ImpactTracer: EvaluationTracer {
     }
 }
 
+/// A decision answered differently on one ticket, and the changes (indices
+/// into the diff's changes, counted across its policies) that explain it.
+struct Changed {
+    var name: String
+    var old: DecisionOutcome?
+    var new: DecisionOutcome?
+    var explainedBy: [Int] = []
+}
+
 /// One thread's evaluators and buffers.
 final class ReplayWorker {
     let replay: Replay
@@ -272,6 +298,9 @@ final class ReplayWorker {
             result.report.tickets += 1
             guard !line.tooLong else {
                 result.report.errors += 1
+                if replay.allTickets {
+                    writeLine(line, nil, nil, [], &w, tooLong: "line is longer than \(replay.maxLineBytes) bytes")
+                }
                 continue
             }
             batch.bytes.withUnsafeBytes { raw in
@@ -289,6 +318,7 @@ final class ReplayWorker {
         switch (a.status, b.status) {
         case (.failed, .failed):
             result.report.errors += 1
+            if replay.allTickets { writeLine(line, nil, nil, [], &w) }
             return
         case (.failed, .answered):
             result.report.fixedErrors += 1
@@ -302,35 +332,40 @@ final class ReplayWorker {
         if let o = oldPolicy, let n = newPolicy, o.identity.name != n.identity.name || o.identity.version != n.identity.version {
             result.report.rerouted["\(o.identity.description) → \(n.identity.description)", default: 0] += 1
         }
-        var changed: [(name: String, old: DecisionOutcome?, new: DecisionOutcome?)] = []
+        var changed: [Changed] = []
         if a.status == .answered, b.status == .answered {
             for p in pairing(a.policy, b.policy) {
                 let x = p.old.map { a.outcomes[$0] }
                 let y = p.new.map { b.outcomes[$0] }
-                if !same(x, y) { changed.append((p.name, x, y)) }
+                if !same(x, y) { changed.append(Changed(name: p.name, old: x, new: y)) }
             }
         } else if b.status == .answered {
-            for (k, d) in newEvaluator.plan.decisions[b.policy].enumerated() { changed.append((d.name, nil, b.outcomes[k])) }
+            for (k, d) in newEvaluator.plan.decisions[b.policy].enumerated() {
+                changed.append(Changed(name: d.name, old: nil, new: b.outcomes[k]))
+            }
         } else {
-            for (k, d) in oldEvaluator.plan.decisions[a.policy].enumerated() { changed.append((d.name, a.outcomes[k], nil)) }
+            for (k, d) in oldEvaluator.plan.decisions[a.policy].enumerated() {
+                changed.append(Changed(name: d.name, old: a.outcomes[k], new: nil))
+            }
         }
-        guard !changed.isEmpty else { return }
+        guard !changed.isEmpty else {
+            if replay.allTickets { writeLine(line, oldPolicy, newPolicy, [], &w) }
+            return
+        }
         result.report.changedTickets += 1
         let id = ticketLabel(line)
         let (oldSide, newSide) = traced(line, batch)
         let relevant = changes[newPolicy?.name ?? oldPolicy?.name ?? ""] ?? []
-        for c in changed {
+        for k in changed.indices {
+            let c = changed[k]
             var s = result.report.decisions[c.name] ?? {
                 result.report.decisionOrder.append(c.name)
                 return ReplayReport.DecisionStats()
             }()
             s.changed += 1
             let pair = render(c.old) + " → " + render(c.new)
-            if s.pairs[pair] != nil || s.pairs.count < ReplayReport.maxPairs {
-                s.pairs[pair, default: 0] += 1
-            } else {
-                s.otherPairs += 1
-            }
+            if s.pairs[pair] == nil { s.pairOrder.append(pair) }
+            s.pairs[pair, default: 0] += 1
             if s.examples.count < ReplayReport.maxExamples { s.examples.append(id) }
             var explained = false
             for change in relevant where change.affects.contains(c.name) && change.evidence.contains(where: { e in
@@ -338,6 +373,7 @@ final class ReplayWorker {
                     || (newSide.map { newTracer.shows(e, $0, old: false) } ?? false)
             }) {
                 s.explainedBy[change.index, default: 0] += 1
+                changed[k].explainedBy.append(change.index)
                 explained = true
             }
             if !explained { s.unexplained += 1 }
@@ -392,19 +428,19 @@ final class ReplayWorker {
         }
     }
 
-    /// `{"line":N,"id":…,"old":{policy},"new":{policy},"changed":{"decision":{"old":…,"new":…}}}`.
+    /// `{"line":N,"id":…,"old":{policy},"new":{policy},"changed":{"decision":{"old":…,"new":…,"explained_by":[…]}}}`.
     private func writeLine(
         _ line: FramedLine, _ oldPolicy: CompiledPolicy?, _ newPolicy: CompiledPolicy?,
-        _ changed: [(name: String, old: DecisionOutcome?, new: DecisionOutcome?)], _ w: inout JSONWriter
+        _ changed: [Changed], _ w: inout JSONWriter, tooLong: String? = nil
     ) {
         w.raw("{\"line\":")
         w.int(Int64(line.number))
         w.raw(",\"id\":")
-        if let id = b.id ?? a.id { w.value(id) } else { w.null() }
+        if tooLong == nil, let id = b.id ?? a.id { w.value(id) } else { w.null() }
         w.raw(",\"old\":")
-        side(oldPolicy, a, &w)
+        side(oldPolicy, tooLong ?? a.failure, &w)
         w.raw(",\"new\":")
-        side(newPolicy, b, &w)
+        side(newPolicy, tooLong ?? b.failure, &w)
         w.raw(",\"changed\":{")
         for (k, c) in changed.enumerated() {
             if k > 0 { w.raw(",") }
@@ -413,15 +449,20 @@ final class ReplayWorker {
             outcome(c.old, &w)
             w.raw(",\"new\":")
             outcome(c.new, &w)
-            w.raw("}")
+            w.raw(",\"explained_by\":[")
+            for (j, index) in c.explainedBy.enumerated() {
+                if j > 0 { w.raw(",") }
+                w.int(Int64(index))
+            }
+            w.raw("]}")
         }
         w.raw("}}\n")
     }
 
-    private func side(_ p: CompiledPolicy?, _ e: Evaluation, _ w: inout JSONWriter) {
+    private func side(_ p: CompiledPolicy?, _ failure: String, _ w: inout JSONWriter) {
         guard let p else {
             w.raw("{\"error\":")
-            w.string(e.failure)
+            w.string(failure)
             w.raw("}")
             return
         }

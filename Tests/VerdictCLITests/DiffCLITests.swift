@@ -82,6 +82,13 @@ final class PolicyRepo {
         let replay = try #require(report["replay"] as? [String: Any])
         #expect(replay["tickets"] as? Int == 32)
         #expect((replay["changed_tickets"] as? Int ?? -1) == lines.lines.count)
+        // Every ticket a line, for tools that add up the report themselves.
+        let all = try verdict(
+            ["diff", "HEAD~1", "HEAD", "--tickets", "-", "--per-ticket", "--all-tickets"], stdin: tickets, cwd: repo.path)
+        #expect(all.status == 1 && all.lines.count == 32, "\(all)")
+        #expect(all.lines.filter { !$0.hasSuffix(",\"changed\":{}}") } == lines.lines)
+        let alone = try verdict(["diff", "HEAD~1", "HEAD", "--tickets", "-", "--all-tickets"], stdin: tickets, cwd: repo.path)
+        #expect(alone.status == 2 && alone.err.contains("--all-tickets goes with --per-ticket"), "\(alone)")
     }
 
     @Test func errorsExitTwo() throws {

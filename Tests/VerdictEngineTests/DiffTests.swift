@@ -157,15 +157,8 @@ func changes(_ d: SetDiff, _ name: String) -> [Change] {
         lines.append("not json")
         let diff = SetDiff(old: old, new: new)
         let input = Array(lines.joined(separator: "\n").utf8)
-        var offset = 0
         let replay = Replay(old: old, new: new, diff: diff, workers: workers, chunkBytes: 4096)
-        let report = replay.run(
-            read: { buffer in
-                let n = min(buffer.count, input.count - offset)
-                for i in 0..<n { buffer[i] = input[offset + i] }
-                offset += n
-                return n
-            }, write: { _ in true })
+        let report = replay.run(read: reader(input), write: { _ in true })
         // Brute force.
         let a = Evaluator(policies: old.compiled, plan: AskPlan(allOf: old.compiled))
         let b = Evaluator(policies: new.compiled, plan: AskPlan(allOf: new.compiled))
@@ -198,5 +191,93 @@ func changes(_ d: SetDiff, _ name: String) -> [Change] {
         #expect(report.decisions.mapValues(\.changed) == changed)
         #expect(changedTickets > 0, "the edit changes some answers in the corpus")
         #expect(report.decisions["visit_chargeable"]?.explainedBy.isEmpty == false)
+    }
+
+    /// Runs a replay over `input` read `chunk` bytes at a time; the report and the per-ticket lines.
+    func replay(
+        _ old: PolicySet, _ new: PolicySet, _ input: [UInt8], chunk: Int, workers: Int = 2, allTickets: Bool = false,
+        maxLineBytes: Int = 64 << 20
+    ) -> (ReplayReport, [String]) {
+        var out: [UInt8] = []
+        let replay = Replay(
+            old: old, new: new, diff: SetDiff(old: old, new: new), workers: workers, perTicket: true,
+            allTickets: allTickets, chunkBytes: chunk, maxLineBytes: maxLineBytes)
+        let report = replay.run(read: reader(input), write: { out += $0; return true })
+        return (report, String(decoding: out, as: UTF8.self).split(separator: "\n").map(String.init))
+    }
+
+    /// 600 tickets, each opened at another hour, so that a longer reply time
+    /// gives 600 distinct `response_due` pairs: more than a report keeps.
+    func distinctReplyTimes() throws -> (PolicySet, PolicySet, [UInt8]) {
+        let old = try loadShipped()
+        let new = try PolicySet.load(
+            files: try shipped(editing: "base.yaml") { $0.replacingOccurrences(of: "value: 24\n", with: "value: 48\n") })
+        var text = ""
+        for i in 0..<600 {
+            let day = 1 + i / 24
+            let hour = i % 24
+            text += "{\"id\":\"R-\(i)\",\"market\":\"export\",\"opened_at\":\"2026-03-\(day < 10 ? "0" : "")\(day)T"
+            text += "\(hour < 10 ? "0" : "")\(hour):00:00Z\"}\n"
+        }
+        return (old, new, Array(text.utf8))
+    }
+
+    /// Which value pairs a report keeps (the first 200 distinct ones in input
+    /// order) does not depend on where the reads split the input.
+    @Test func keptPairsDoNotDependOnReadBoundaries() throws {
+        let (old, new, input) = try distinctReplyTimes()
+        let (whole, _) = replay(old, new, input, chunk: 1 << 20, workers: 1)
+        let due = try #require(whole.decisions["response_due"])
+        #expect(due.changed == 600 && due.pairs.count == ReplayReport.maxPairs && due.otherPairs == 400)
+        #expect(due.pairs.keys.contains("\"2026-03-02T00:00:00Z\" → \"2026-03-03T00:00:00Z\""), "the first ticket's pair")
+        #expect(!due.pairs.keys.contains("\"2026-03-26T23:00:00Z\" → \"2026-03-27T23:00:00Z\""), "the last ticket's pair")
+        for (chunk, workers) in [(97, 1), (4096, 2), (10_000, 3)] {
+            let (r, _) = replay(old, new, input, chunk: chunk, workers: workers)
+            let s = try #require(r.decisions["response_due"])
+            #expect(s.pairs == due.pairs && s.otherPairs == due.otherPairs, "chunk \(chunk)")
+            #expect(s.examples == ["R-0", "R-1", "R-2"])
+        }
+    }
+
+    /// With `allTickets`, every non-blank line gets one line, in input order,
+    /// and the lines add up to the report.
+    @Test func everyTicketIsALineAndTheLinesAddUpToTheReport() throws {
+        let old = try loadShipped()
+        let new = try PolicySet.load(files: try shipped(editing: "export.yaml") { $0.replacingOccurrences(of: "value: 3", with: "value: 6") })
+        var lines = try Repo.lines("examples/tickets.jsonl") + (try Repo.lines("Tests/Golden/spec-cases.jsonl"))
+        lines.insert("", at: 3)
+        lines.insert("not json", at: 5)
+        lines.insert("{\"id\":\"long\",\"market\":\"export\",\"pad\":\"" + String(repeating: "x", count: 2000) + "\"}", at: 7)
+        lines.append("   ")
+        let input = Array(lines.joined(separator: "\n").utf8)
+        let (report, out) = replay(old, new, input, chunk: 512, allTickets: true, maxLineBytes: 1024)
+        let expected = lines.indices.filter { !lines[$0].allSatisfy(\.isWhitespace) }.map { $0 + 1 }
+        let objects: [JSONObject] = try out.map {
+            guard case .success(.object(let o)) = JSONReader.parse(Array($0.utf8)) else { throw TestFailure("not an object: \($0)") }
+            return o
+        }
+        #expect(objects.map { o -> Int64? in if case .number(let n)? = o["line"] { n.int } else { nil } } == expected.map { Int64($0) })
+        #expect(out.count == report.tickets)
+        #expect(out[7 - 1].contains("\"old\":{\"error\":\"line is longer than 1024 bytes\"}"), "\(out[6])")
+        #expect(out[7 - 1].hasPrefix("{\"line\":8,\"id\":null,"), "\(out[6])")
+        // Changed tickets and counts per decision and per explaining change.
+        var changed = 0
+        var perDecision: [String: Int] = [:]
+        var explained: [String: [Int: Int]] = [:]
+        for o in objects {
+            guard case .object(let c)? = o["changed"], !c.isEmpty else { continue }
+            changed += 1
+            for (name, entry) in c.entries {
+                perDecision[name, default: 0] += 1
+                guard case .object(let e) = entry, case .array(let indices)? = e["explained_by"] else { continue }
+                for case .number(let i) in indices { explained[name, default: [:]][Int(i.int ?? -1), default: 0] += 1 }
+            }
+        }
+        #expect(changed == report.changedTickets && changed > 0)
+        #expect(perDecision == report.decisions.mapValues(\.changed))
+        #expect(explained == report.decisions.mapValues(\.explainedBy).filter { !$0.value.isEmpty })
+        // Without allTickets, the lines are the changed ones, the same bytes.
+        let (_, changedOnly) = replay(old, new, input, chunk: 512, maxLineBytes: 1024)
+        #expect(changedOnly == out.filter { !$0.hasSuffix(",\"changed\":{}}") })
     }
 }
