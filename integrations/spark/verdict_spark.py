@@ -766,6 +766,41 @@ def job_failure(e):
     return text.strip().splitlines()[0] if text.strip() else repr(e)
 
 
+def policy_folder(spec, default_path):
+    """OLD or NEW as a folder the workers can have: a folder as it is, or a
+    git revision's policy folder written out with `git archive`, read as
+    `verdict diff` reads it (PolicySource.swift): `REV:PATH` from the
+    repository's root (from here when PATH starts with ./ or ../), or `REV`
+    with the folder `default_path` (--policies) from here."""
+    if os.path.isdir(spec):
+        return spec
+
+    def normalize(path):
+        parts = []
+        for p in path.split("/"):
+            if p in ("", "."):
+                continue
+            if p == ".." and parts:
+                parts.pop()
+            else:
+                parts.append(p)
+        return "/".join(parts)
+
+    prefix = subprocess.run(["git", "rev-parse", "--show-prefix"], capture_output=True, text=True).stdout.strip()
+    if ":" in spec:
+        rev, path = spec.split(":", 1)
+        relative = path.startswith(("./", "../")) or path in (".", "..")
+        rev, path = rev or "HEAD", normalize(prefix + path if relative else path)
+    else:
+        rev, path = spec, normalize(prefix + default_path)
+    archive = subprocess.run(["git", "archive", "--format=tar", f"{rev}:{path}"], capture_output=True)
+    if archive.returncode != 0:
+        raise UsageError(f"cannot read `{rev}:{path}` with git: {archive.stderr.decode(errors='replace').strip()}")
+    target = tempfile.mkdtemp(prefix="verdict-spark-revision-")
+    subprocess.run(["tar", "-x", "-C", target], input=archive.stdout, check=True)
+    return target
+
+
 def cmd_eval(args, spark):
     from pyspark.sql import functions as F
 
@@ -795,11 +830,7 @@ def cmd_diff(args, spark):
     from pyspark.sql import Window, functions as F
 
     binary = args.binary
-    for side in (args.old, args.new):
-        if not os.path.isdir(side):
-            raise UsageError(f"`{side}` is not a policy folder (a git revision can be checked out with"
-                             f" `git worktree add` first)")
-    base = ["diff", args.old, args.new]
+    base = ["diff", args.old, args.new] + (["--policies", args.policies] if args.policies else [])
     # The report without tickets: its changes, numbered as the replay credits them.
     changes = []
     for p in json.loads(run_verdict(binary, base + ["--format", "json", "--witnesses", "0"],
@@ -807,8 +838,8 @@ def cmd_diff(args, spark):
         for c in p["changes"]:
             changes.append((p["name"], c["subject"], " " + c["aspect"] if "aspect" in c else ""))
     bin_name = ship(spark, binary, "verdict")
-    old_name = ship(spark, args.old, "old-policies")
-    new_name = ship(spark, args.new, "new-policies")
+    old_name = ship(spark, policy_folder(args.old, args.policies or "policies"), "old-policies")
+    new_name = ship(spark, policy_folder(args.new, args.policies or "policies"), "new-policies")
     lines = read_lines(spark, args.input, args.input_format, args.column, args.partitions)
     offsets, _ = line_offsets(lines)
     figures = spark.sparkContext.accumulator({}, ByPartition())
@@ -880,8 +911,9 @@ def parser():
     common(e)
 
     d = sub.add_parser("diff", help="replay every ticket through two policy versions, as `verdict diff --tickets`")
-    d.add_argument("old", help="the old policy folder")
-    d.add_argument("new", help="the new policy folder")
+    d.add_argument("old", help="the old side: a policy folder, a git revision, or REV:PATH")
+    d.add_argument("new", help="the new side, as OLD")
+    d.add_argument("--policies", help="the policy folder inside a revision (default ./policies)")
     d.add_argument("--format", choices=["text", "json", "markdown"], default="text", help="the report printed")
     d.add_argument("--witnesses", type=int, default=3, help="witness tickets per differing decision (0: none)")
     common(d)

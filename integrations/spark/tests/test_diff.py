@@ -2,6 +2,8 @@
 
 import json
 import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -79,3 +81,27 @@ def test_policies_that_do_not_load_are_a_usage_error(spark, binary, tmp_path, ca
     status, _ = spark_diff(tmp_path, binary, os.path.join(REPO, "policies"), broken, EXAMPLES)
     assert status == 2
     assert "[E0407]" in capsys.readouterr().err
+
+
+def git(repo, *args):
+    subprocess.run(["git", "-c", "user.name=Auditor", "-c", "user.email=a@example.com", "-c", "commit.gpgsign=false",
+                    *args], cwd=repo, check=True, capture_output=True)
+
+
+def test_git_revisions_as_the_cli_reads_them(spark, binary, cli, tmp_path, monkeypatch):
+    """OLD and NEW as git revisions: the workers get each revision's folder
+    (git archive); the report, labels and positions included, is the CLI's."""
+    repo = tmp_path / "audit"
+    shutil.copytree(os.path.join(REPO, "policies"), repo / "policies")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "2026.1")
+    export = (repo / "policies" / "export.yaml").read_text()
+    (repo / "policies" / "export.yaml").write_text(export.replace("value: 3\n", "value: 6\n"))
+    git(repo, "commit", "-qam", "window 6 months")
+    monkeypatch.chdir(repo)
+    status, out = spark_diff(tmp_path, binary, "HEAD~1", "HEAD", EXAMPLES, "--witnesses", "0")
+    code, expected, _ = cli.run(["diff", "HEAD~1", "HEAD", "--tickets", EXAMPLES, "--witnesses", "0"], cwd=repo)
+    assert status == code == 1
+    assert read(os.path.join(out, "report.txt")) == expected
+    assert b"old HEAD~1:policies/export.yaml:" in expected
