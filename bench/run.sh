@@ -15,24 +15,12 @@ python3 bench/gen_tickets.py "$n" > "$data/tickets.jsonl"
 bytes=$(wc -c < "$data/tickets.jsonl")
 echo "tickets: $n ($((bytes / 1024 / 1024)) MiB), $(nproc) cores, $(uname -m)"
 
-# Best wall-clock time of 3 runs of a command (stdout to $data/out), in seconds.
-best_of_3() {
-  local best=""
-  for _ in 1 2 3; do
-    local start end t
-    start=$(date +%s.%N)
-    "$@" > "$data/out" || true
-    end=$(date +%s.%N)
-    t=$(echo "$end - $start" | bc -l)
-    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
-  done
-  echo "$best"
-}
+source bench/common.sh
 
 measure() {
   local label=$1; shift
   local best
-  best=$(best_of_3 sh -c 'f=$1; shift; exec "$0" eval "$@" < "$f"' "$bin" "$data/tickets.jsonl" "$@")
+  best=$(best_of sh -c 'f=$1; shift; exec "$0" eval "$@" < "$f"' "$bin" "$data/tickets.jsonl" "$@")
   printf '%-32s %8.3f s  %10.0f tickets/s  (%s output lines)\n' "$label" "$best" "$(echo "$n / $best" | bc -l)" \
     "$(wc -l < "$data/out")"
 }
@@ -61,12 +49,12 @@ cp "$data/tickets-ascii.jsonl" "$data/tickets.jsonl"
 # all decisions is what the auditors' issue bounds (< 2.5×).
 cp -r policies "$data/policies-new"
 sed -i 's/^    value: 3$/    value: 6/' "$data/policies-new/export.yaml"
-best=$(best_of_3 "$bin" diff policies "$data/policies-new" --tickets "$data/tickets.jsonl" --witnesses 0)
+best=$(best_of "$bin" diff policies "$data/policies-new" --tickets "$data/tickets.jsonl" --witnesses 0)
 printf '%-32s %8.3f s  %10.0f tickets/s  (%s)\n' "diff --tickets (replay)" "$best" "$(echo "$n / $best" | bc -l)" \
   "$(grep -m1 'answered differently' "$data/out" | sed 's/^ *//; s/;.*//')"
 
 # The witness search alone (no tickets): every decision of the changed policy.
-best=$(best_of_3 "$bin" diff policies "$data/policies-new")
+best=$(best_of "$bin" diff policies "$data/policies-new")
 printf '%-32s %8.3f s\n' "diff (witnesses, 16 decisions)" "$best"
 
 # Loading: `check` of one generated policy with 10,000 rules, 5,000 of them

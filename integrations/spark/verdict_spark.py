@@ -667,10 +667,8 @@ def session(master, app):
     if master:
         builder = builder.master(master)
     spark = builder.getOrCreate()
-    if __name__ != "__main__" and os.path.basename(__file__) not in spark.sparkContext._python_includes:
-        # Imported (by the tests, or a job of one's own): the workers import
-        # this module by name to run its functions, so ship it. Run as a
-        # script, its functions travel by value instead.
+    if os.path.basename(__file__) not in spark.sparkContext._python_includes:
+        # The workers import this module by name to run its functions.
         spark.sparkContext.addPyFile(os.path.abspath(__file__))
     return spark
 
@@ -821,8 +819,10 @@ def cmd_eval(args, spark):
         typed_table(answers, decisions).write.mode(writer_mode).parquet(args.output)
     tickets = sum(c["tickets"] for c in figures.value.values())
     errors = sum(c["errors"] for c in figures.value.values())
-    print(f"verdict_spark eval: {total} lines in {len(offsets)} partitions, {tickets} answered"
-          f" ({errors} error line{_plural(errors, '', 's')}) → {args.output}", file=sys.stderr)
+    parts = len(offsets)
+    print(f"verdict_spark eval: {total} line{_plural(total, '', 's')} in {parts} partition{_plural(parts, '', 's')}:"
+          f" {tickets - errors} answered, {errors} error line{_plural(errors, '', 's')} → {args.output}",
+          file=sys.stderr)
     return 1 if errors else 0
 
 
@@ -951,4 +951,10 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as a script, hand over to this file imported under its own name:
+    # the functions Spark sends to the workers are then found there by name
+    # (the file is shipped with addPyFile), not pickled by value.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import verdict_spark
+
+    sys.exit(verdict_spark.main())

@@ -1,0 +1,15 @@
+# Shared by the bench scripts (sourced): best wall-clock time of a command.
+
+# Best wall-clock time of ${RUNS:-3} runs of a command (stdout to $data/out), in seconds.
+best_of() {
+  local best=""
+  for _ in $(seq "${RUNS:-3}"); do
+    local start end t
+    start=$(date +%s.%N)
+    "$@" > "$data/out" || true
+    end=$(date +%s.%N)
+    t=$(echo "$end - $start" | bc -l)
+    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+  done
+  echo "$best"
+}
