@@ -60,7 +60,7 @@ class UsageError(Exception):
 # On the workers: one `verdict` process per partition.
 
 
-def piped(batches, argv, first_line):
+def piped(batches, argv, first_line, labels=()):
     """Pipes the lines of one partition through one `verdict` process and
     yields (global line number, output line) for each line it answers.
 
@@ -74,7 +74,8 @@ def piped(batches, argv, first_line):
     The exit status must be 0 or 1. Anything else (2: the policies do not
     load; 3: reading or writing failed; a signal), or a count of output
     lines that differs from the lines sent, raises VerdictFailed with what
-    the process printed on stderr, which fails the Spark task.
+    the process printed on stderr, which fails the Spark task. `labels`
+    (path on this worker, name the user knows) are put back in that message.
     """
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     numbers = collections.deque()  # the lines sent and not yet answered
@@ -132,7 +133,10 @@ def piped(batches, argv, first_line):
     if feed_error:
         raise feed_error[0]
     stderr = b"".join(stderr_chunks).decode("utf-8", "replace").strip() or "(nothing on stderr)"
-    command = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(argv))
+    command = " ".join(argv)
+    for path, label in labels:
+        stderr = stderr.replace(path, label)
+        command = command.replace(path, label)
     if status not in (0, 1):
         how = f"status {status}" if status > 0 else f"signal {-status}"
         raise VerdictFailed(f"`{command}` exited with {how}: {stderr}")
@@ -168,18 +172,20 @@ def this_partition(offsets):
 
 
 def eval_task(binary, policies, ask, offsets, figures):
-    """mapInArrow function of `eval`: rows (line, answer)."""
+    """mapInArrow function of `eval`: rows (line, answer). `policies` is
+    (name shipped, folder as the user named it)."""
 
     def task(batches):
         import pyarrow as pa
 
         pid, first = this_partition(offsets)
-        argv = [shipped(binary), "eval", "--policies", shipped(policies)]
+        labels = [(shipped(binary), "verdict"), (shipped(policies[0]), policies[1])]
+        argv = [labels[0][0], "eval", "--policies", labels[1][0]]
         for name in ask:
             argv += ["--ask", name]
         counts = {"tickets": 0, "errors": 0}
         lines, answers = [], []
-        for number, text in piped(batches, argv, first):
+        for number, text in piped(batches, argv, first, labels):
             counts["tickets"] += 1
             if text.startswith(b'{"line":'):
                 counts["errors"] += 1
@@ -212,7 +218,8 @@ def diff_task(binary, old, new, offsets, figures):
         import pyarrow as pa
 
         pid, first = this_partition(offsets)
-        argv = [shipped(binary), "diff", shipped(old), shipped(new),
+        labels = [(shipped(binary), "verdict"), (shipped(old[0]), old[1]), (shipped(new[0]), new[1])]
+        argv = [labels[0][0], "diff", labels[1][0], labels[2][0],
                 "--tickets", "-", "--per-ticket", "--all-tickets", "--jobs", "1"]
         part = PartialReplay()
         cols = ([], [], [], [], [])
@@ -224,7 +231,7 @@ def diff_task(binary, old, new, offsets, figures):
                 c.clear()
             return pa.RecordBatch.from_arrays(arrays, ["line", "text", "decision", "pair", "n"])
 
-        for number, text in piped(batches, argv, first):
+        for number, text in piped(batches, argv, first, labels):
             if part.add(number, text):
                 for c, v in zip(cols, (number, with_line_number(text, number), None, None, None)):
                     c.append(v)
@@ -810,7 +817,7 @@ def cmd_eval(args, spark):
     lines = read_lines(spark, args.input, args.input_format, args.column, args.partitions)
     offsets, total = line_offsets(lines)
     figures = spark.sparkContext.accumulator({}, ByPartition())
-    answers = lines.mapInArrow(eval_task(bin_name, pol_name, list(args.ask), offsets, figures),
+    answers = lines.mapInArrow(eval_task(bin_name, (pol_name, args.policies), list(args.ask), offsets, figures),
                                "line long, answer binary")
     writer_mode = "overwrite" if args.overwrite else "errorifexists"
     if args.output_format == "jsonl":
@@ -843,7 +850,8 @@ def cmd_diff(args, spark):
     lines = read_lines(spark, args.input, args.input_format, args.column, args.partitions)
     offsets, _ = line_offsets(lines)
     figures = spark.sparkContext.accumulator({}, ByPartition())
-    rows = lines.mapInArrow(diff_task(bin_name, old_name, new_name, offsets, figures), DIFF_ROW)
+    rows = lines.mapInArrow(diff_task(bin_name, (old_name, args.old), (new_name, args.new), offsets, figures),
+                            DIFF_ROW)
     rows = rows.persist()
     try:
         writer_mode = "overwrite" if args.overwrite else "errorifexists"

@@ -140,12 +140,13 @@ def test_parquet_in_and_typed_parquet_out(spark, binary, cli, tmp_path):
 
 
 def test_a_broken_policy_set_fails_the_job_with_the_policy_error(spark, binary, tmp_path, capsys):
-    status, _ = spark_eval(tmp_path, binary, "--policies", os.path.join(REPO, "examples", "broken-policies"),
-                           "--input", EXAMPLES)
+    broken = os.path.join(REPO, "examples", "broken-policies")
+    status, _ = spark_eval(tmp_path, binary, "--policies", broken, "--input", EXAMPLES)
     err = capsys.readouterr().err
     assert status == 2
-    assert "the Spark job failed" in err and "exited with status 2" in err
-    assert "equipment.yaml:27:12: error: parameter `remote_support_hours_per_day` is 25" in err
+    # The message names the folder as given, not where the worker keeps its copy.
+    assert f"the Spark job failed: `verdict eval --policies {broken}` exited with status 2" in err
+    assert f"{broken}/equipment.yaml:27:12: error: parameter `remote_support_hours_per_day` is 25" in err
     assert "[E0407]" in err
 
 
