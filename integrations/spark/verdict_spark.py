@@ -60,7 +60,7 @@ class UsageError(Exception):
 # On the workers: one `verdict` process per partition.
 
 
-def piped(batches, argv, first_line, labels=()):
+def piped(batches, argv, first_line, labels=(), expected_lines=None):
     """Pipes the lines of one partition through one `verdict` process and
     yields (global line number, output line) for each line it answers.
 
@@ -76,6 +76,9 @@ def piped(batches, argv, first_line, labels=()):
     lines that differs from the lines sent, raises VerdictFailed with what
     the process printed on stderr, which fails the Spark task. `labels`
     (path on this worker, name the user knows) are put back in that message.
+    `expected_lines` is how many lines the count before the job found in
+    this partition: another number means the input was split otherwise, and
+    the line numbers would be wrong.
     """
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     numbers = collections.deque()  # the lines sent and not yet answered
@@ -103,6 +106,9 @@ def piped(batches, argv, first_line, labels=()):
                     send.append(b"")
                     proc.stdin.write(b"\n".join(send))
             proc.stdin.close()
+            if expected_lines is not None and number - first_line != expected_lines:
+                raise VerdictFailed(f"this partition has {number - first_line} lines, but {expected_lines} were"
+                                    " counted in it before: the input changed or was split otherwise")
         except BrokenPipeError:
             pass  # verdict stopped reading: its status and stderr say why
         except BaseException as e:  # reading the partition failed: stop verdict
@@ -164,11 +170,12 @@ def shipped(name):
 
 
 def this_partition(offsets):
-    """This task's partition and the global number of its first line."""
+    """This task's partition, the global number of its first line, and how
+    many lines the count found in it."""
     from pyspark import TaskContext
 
     pid = TaskContext.get().partitionId()
-    return pid, offsets[pid] + 1
+    return pid, offsets[pid] + 1, offsets[pid + 1] - offsets[pid]
 
 
 def eval_task(binary, policies, ask, offsets, figures):
@@ -178,14 +185,14 @@ def eval_task(binary, policies, ask, offsets, figures):
     def task(batches):
         import pyarrow as pa
 
-        pid, first = this_partition(offsets)
+        pid, first, count = this_partition(offsets)
         labels = [(shipped(binary), "verdict"), (shipped(policies[0]), policies[1])]
         argv = [labels[0][0], "eval", "--policies", labels[1][0]]
         for name in ask:
             argv += ["--ask", name]
         counts = {"tickets": 0, "errors": 0}
         lines, answers = [], []
-        for number, text in piped(batches, argv, first, labels):
+        for number, text in piped(batches, argv, first, labels, count):
             counts["tickets"] += 1
             if text.startswith(b'{"line":'):
                 counts["errors"] += 1
@@ -217,7 +224,7 @@ def diff_task(binary, old, new, offsets, figures):
     def task(batches):
         import pyarrow as pa
 
-        pid, first = this_partition(offsets)
+        pid, first, count = this_partition(offsets)
         labels = [(shipped(binary), "verdict"), (shipped(old[0]), old[1]), (shipped(new[0]), new[1])]
         argv = [labels[0][0], "diff", labels[1][0], labels[2][0],
                 "--tickets", "-", "--per-ticket", "--all-tickets", "--jobs", "1"]
@@ -231,7 +238,7 @@ def diff_task(binary, old, new, offsets, figures):
                 c.clear()
             return pa.RecordBatch.from_arrays(arrays, ["line", "text", "decision", "pair", "n"])
 
-        for number, text in piped(batches, argv, first, labels):
+        for number, text in piped(batches, argv, first, labels, count):
             if part.add(number, text):
                 for c, v in zip(cols, (number, with_line_number(text, number), None, None, None)):
                     c.append(v)
@@ -618,7 +625,9 @@ def read_lines(spark, path, fmt, column, partitions):
 
     files, total = input_files(spark, path)
     if partitions:
-        # A file is cut into splits of at most this many bytes, one partition each.
+        # A file is cut into splits of at most this many bytes, one partition
+        # each. main() puts the setting back after the command: it must not
+        # change between the count and the job.
         spark.conf.set("spark.sql.files.maxPartitionBytes", str(max(1, math.ceil(total / partitions))))
     frames = []
     for f in files:
@@ -644,7 +653,8 @@ def read_lines(spark, path, fmt, column, partitions):
 
 def line_offsets(df):
     """Partition → how many lines come before it (a count of every partition,
-    run in the JVM). The later job reads the same files with the same splits."""
+    run in the JVM; the entry after the last partition is the total). The
+    job after it reads the same files with the same splits (and checks)."""
     from pyspark.sql import functions as F
 
     counts = dict(df.groupBy(F.spark_partition_id().alias("p")).count().collect())
@@ -653,6 +663,7 @@ def line_offsets(df):
     for pid in range(n):
         offsets[pid] = total
         total += counts.get(pid, 0)
+    offsets[n] = total
     return offsets, total
 
 
@@ -826,7 +837,7 @@ def cmd_eval(args, spark):
         typed_table(answers, decisions).write.mode(writer_mode).parquet(args.output)
     tickets = sum(c["tickets"] for c in figures.value.values())
     errors = sum(c["errors"] for c in figures.value.values())
-    parts = len(offsets)
+    parts = len(offsets) - 1
     print(f"verdict_spark eval: {total} line{_plural(total, '', 's')} in {parts} partition{_plural(parts, '', 's')}:"
           f" {tickets - errors} answered, {errors} error line{_plural(errors, '', 's')} → {args.output}",
           file=sys.stderr)
@@ -945,6 +956,7 @@ def main(argv=None):
     except Exception as e:  # no Java, a bad master URL …
         print(f"verdict_spark: Spark did not start: {e}", file=sys.stderr)
         return 2
+    split = spark.conf.get("spark.sql.files.maxPartitionBytes", None)
     try:
         return cmd_eval(args, spark) if args.command == "eval" else cmd_diff(args, spark)
     except UsageError as e:
@@ -956,6 +968,11 @@ def main(argv=None):
             print(f"verdict_spark: the Spark job failed: {job_failure(e)}", file=sys.stderr)
             return 2
         raise
+    finally:
+        if split is None:
+            spark.conf.unset("spark.sql.files.maxPartitionBytes")
+        else:
+            spark.conf.set("spark.sql.files.maxPartitionBytes", split)
 
 
 if __name__ == "__main__":

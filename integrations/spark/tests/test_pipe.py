@@ -75,3 +75,13 @@ def test_a_partial_replay_counts_as_the_report_does():
     assert f["rerouted"] == {"export 2026.1 → export 2026.2": 1}
     assert f["decisions"] == [("fees", 2, ["line 11", "5"], {1: 1}, 1)]
     assert part.pairs == {("fees", "[] → absent"): [1, 11], ("fees", "absent → []"): [1, 12]}
+
+
+def test_a_partition_split_otherwise_than_counted_fails(binary):
+    """The line numbers rest on the count before the job: a partition that
+    holds another number of lines fails its task rather than misnumber."""
+    lines = [ticket(1), b"", ticket(2)]
+    assert len(list(verdict_spark.piped(batches(lines), [binary, "eval", "--policies", POLICIES], 1,
+                                        expected_lines=3))) == 2
+    with pytest.raises(verdict_spark.VerdictFailed, match="has 3 lines, but 4 were counted"):
+        list(verdict_spark.piped(batches(lines), [binary, "eval", "--policies", POLICIES], 1, expected_lines=4))
