@@ -16,13 +16,18 @@ def batches(lines, size=3):
         yield pa.RecordBatch.from_arrays([pa.array(lines[k:k + size], pa.binary())], ["line"])
 
 
-def run(binary, lines, first=1):
-    return list(verdict_spark.piped(batches(lines), [binary, "eval", "--policies", POLICIES], first))
+def run(binary, lines, first=1, **options):
+    """(line number, output line) for each output line."""
+    chunks = verdict_spark.piped(batches(lines), [binary, "eval", "--policies", POLICIES], first, **options)
+    return [(n, t) for numbers, texts in chunks for n, t in zip(numbers, texts)]
 
 
 def test_blank_lines_are_counted_not_sent(binary):
     got = run(binary, [ticket(1), b"", b" \t\r", ticket(2), None], first=41)
     assert [n for n, _ in got] == [41, 44, 45]
+    # Lines that look blank but are not: a NUL, a BOM, invalid UTF-8.
+    odd = [b"\x00", b" \x00", b"\xef\xbb\xbf", b"\xff", b"\t\r\r", b""]
+    assert [n for n, _ in run(binary, odd, first=1)] == [1, 2, 3, 4]
     # verdict numbers lines within its own input (a blank line first, then
     # the lines sent); the tasks put the global number in (below).
     assert got[2][1] == b'{"line":4,"id":null,"error":"a ticket must be a JSON object, not null"}'
@@ -81,7 +86,6 @@ def test_a_partition_split_otherwise_than_counted_fails(binary):
     """The line numbers rest on the count before the job: a partition that
     holds another number of lines fails its task rather than misnumber."""
     lines = [ticket(1), b"", ticket(2)]
-    assert len(list(verdict_spark.piped(batches(lines), [binary, "eval", "--policies", POLICIES], 1,
-                                        expected_lines=3))) == 2
+    assert len(run(binary, lines, expected_lines=3)) == 2
     with pytest.raises(verdict_spark.VerdictFailed, match="has 3 lines, but 4 were counted"):
-        list(verdict_spark.piped(batches(lines), [binary, "eval", "--policies", POLICIES], 1, expected_lines=4))
+        run(binary, lines, expected_lines=4)
