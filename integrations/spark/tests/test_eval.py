@@ -145,7 +145,7 @@ def test_a_broken_policy_set_fails_the_job_with_the_policy_error(spark, binary, 
     err = capsys.readouterr().err
     assert status == 2
     # The message names the folder as given, not where the worker keeps its copy.
-    assert f"the Spark job failed: `verdict eval --policies {broken}` exited with status 2" in err
+    assert f"the Spark job failed: `verdict eval --policies {broken} --jobs 1` exited with status 2" in err
     assert f"{broken}/equipment.yaml:27:12: error: parameter `remote_support_hours_per_day` is 25" in err
     assert "[E0407]" in err
 
