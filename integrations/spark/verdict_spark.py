@@ -639,10 +639,7 @@ def ship(spark, path, kind):
 def input_files(spark, path):
     """The files of PATH: itself, or the files of a folder or glob, by name
     (hidden files and Spark's `_` files such as _SUCCESS left out)."""
-    jvm = spark.sparkContext._jvm
-    conf = spark.sparkContext._jsc.hadoopConfiguration()
-    p = jvm.org.apache.hadoop.fs.Path(path)
-    fs = p.getFileSystem(conf)
+    fs, p = hadoop_path(spark, path)
     statuses = fs.globStatus(p)
     if statuses is None or len(statuses) == 0:
         raise UsageError(f"no input at `{path}`")
@@ -801,11 +798,23 @@ def typed_table(answers, decisions):
         F.col("a.undetermined").alias("undetermined"), F.col("a.error").alias("error"))
 
 
+def hadoop_path(spark, path):
+    """(file system, path) of PATH in Hadoop's terms (local, HDFS, S3 …)."""
+    p = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)
+    return p.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), p
+
+
+def check_output(spark, path, overwrite):
+    """A UsageError, before any job runs, when the output folder exists and
+    --overwrite was not given."""
+    fs, p = hadoop_path(spark, path)
+    if not overwrite and fs.exists(p):
+        raise UsageError(f"`{path}` already exists: name a new output folder, or give --overwrite")
+
+
 def write_file(spark, path, text):
     """Writes a small file through Hadoop's file system (local, HDFS, S3 …)."""
-    jvm = spark.sparkContext._jvm
-    p = jvm.org.apache.hadoop.fs.Path(path)
-    fs = p.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    fs, p = hadoop_path(spark, path)
     out = fs.create(p, True)
     out.write(bytearray(text.encode("utf-8")))
     out.close()
@@ -866,6 +875,7 @@ def cmd_eval(args, spark):
     from pyspark.sql import functions as F
 
     binary = args.binary
+    check_output(spark, args.output, args.overwrite)
     if args.output_format == "parquet":
         decisions = policy_decisions(binary, args.policies, args.ask)
     bin_name = ship(spark, binary, "verdict")
@@ -893,6 +903,7 @@ def cmd_diff(args, spark):
     from pyspark.sql import Window, functions as F
 
     binary = args.binary
+    check_output(spark, args.output, args.overwrite)
     base = ["diff", args.old, args.new] + (["--policies", args.policies] if args.policies else [])
     # The report without tickets: its changes, numbered as the replay credits them.
     changes = []
@@ -1012,6 +1023,9 @@ def main(argv=None):
                 or "VerdictFailed" in str(e):
             print(f"verdict_spark: the Spark job failed: {job_failure(e)}", file=sys.stderr)
             return 2
+        if type(e).__module__.startswith(("pyspark", "py4j")):  # an input Spark cannot read …
+            print(f"verdict_spark: {job_failure(e)}", file=sys.stderr)
+            return 2
         raise
     finally:
         if split is None:
@@ -1027,4 +1041,10 @@ if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import verdict_spark
 
-    sys.exit(verdict_spark.main())
+    try:
+        sys.exit(verdict_spark.main())
+    except Exception:  # a bug: Python's own exit status, 1, would read as "error lines"
+        import traceback
+
+        traceback.print_exc()
+        sys.exit(2)

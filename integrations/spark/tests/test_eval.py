@@ -150,6 +150,16 @@ def test_a_broken_policy_set_fails_the_job_with_the_policy_error(spark, binary, 
     assert "[E0407]" in err
 
 
+def test_an_existing_output_folder_is_a_usage_error(spark, binary, tmp_path, capsys):
+    (tmp_path / "out").mkdir()
+    status, out = spark_eval(tmp_path, binary, "--policies", POLICIES, "--input", EXAMPLES)
+    assert status == 2
+    assert f"`{out}` already exists: name a new output folder, or give --overwrite" in capsys.readouterr().err
+    status, _ = spark_eval(tmp_path, binary, "--policies", POLICIES, "--input", EXAMPLES, "--overwrite")
+    assert status == 1
+    assert read_parts(out) == open(os.path.join(REPO, "examples", "answers.jsonl"), "rb").read()
+
+
 def fake_binary(tmp_path, script):
     path = tmp_path / "fake-verdict"
     path.write_text("#!/bin/sh\n" + script)
