@@ -52,9 +52,12 @@ row() {  # label, "WALL CPU", reference "WALL CPU"
 }
 
 echo "run                                   wall     tickets/s  × CLI   CPU time  × CLI"
-cli=$(timed sh -c 'exec "$0" eval --policies policies < "$1"' "$bin" "$data/tickets.jsonl")
-cp "$data/out" "$data/cli-answers"
-row "eval, CLI" "$cli" "$cli"
+# The CLI on one core (as each Spark task runs it) and on every core (its default).
+for j in 1 "$(nproc)"; do
+  t=$(timed sh -c 'exec "$0" eval --policies policies --jobs "$2" < "$1"' "$bin" "$data/tickets.jsonl" "$j")
+  [ "$j" = 1 ] && cli=$t && cp "$data/out" "$data/cli-answers"
+  row "eval, CLI --jobs $j" "$t" "$cli"
+done
 startup=$(timed "$spark" eval --master 'local[2]' --policies policies --input "$data/one.jsonl")
 read -r w c <<< "$startup"
 printf '%-34s %7.2f s %34s %6.2f s\n' "eval, Spark start-up (1 ticket)" "$w" "" "$c"
@@ -63,7 +66,7 @@ for m in 1 2; do
 done
 cmp -s "$data/cli-answers" <(cat "$data"/spark-out/part-*) && echo "  same answers as the CLI: yes" || echo "  same answers as the CLI: NO"
 
-for j in 1 2; do
+for j in 1 "$(nproc)"; do
   t=$(timed "$bin" diff policies "$data/policies-new" --tickets "$data/tickets.jsonl" --witnesses 0 --jobs "$j")
   [ "$j" = 1 ] && replay=$t
   row "replay, CLI --jobs $j" "$t" "$replay"
