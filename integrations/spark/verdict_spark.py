@@ -871,6 +871,17 @@ def policy_folder(spec, default_path):
     return target
 
 
+def ship_side(spark, spec, default_path, kind):
+    """Ships OLD or NEW (policy_folder); a revision's folder written out for
+    it is removed once shipped, since ship() ships a staged copy."""
+    folder = policy_folder(spec, default_path)
+    try:
+        return ship(spark, folder, kind)
+    finally:
+        if folder != spec:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def cmd_eval(args, spark):
     from pyspark.sql import functions as F
 
@@ -912,8 +923,8 @@ def cmd_diff(args, spark):
         for c in p["changes"]:
             changes.append((p["name"], c["subject"], " " + c["aspect"] if "aspect" in c else ""))
     bin_name = ship(spark, binary, "verdict")
-    old_name = ship(spark, policy_folder(args.old, args.policies or "policies"), "old-policies")
-    new_name = ship(spark, policy_folder(args.new, args.policies or "policies"), "new-policies")
+    old_name = ship_side(spark, args.old, args.policies or "policies", "old-policies")
+    new_name = ship_side(spark, args.new, args.policies or "policies", "new-policies")
     lines = read_lines(spark, args.input, args.input_format, args.column, args.partitions)
     offsets, _ = line_offsets(lines)
     figures = spark.sparkContext.accumulator({}, ByPartition())
