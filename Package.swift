@@ -97,7 +97,7 @@ let package = Package(
             name: "VerdictCLI",
             dependencies: [
                 "VerdictOutput", "VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictDiff", "VerdictTestRunner",
-                "VerdictAudit",
+                "VerdictAudit", "CEL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -3,6 +3,13 @@
 /// Supplies variable values by slot, possibly lazily.
 public protocol CELActivation: AnyObject {
     func value(slot: Int) -> CELValue
+    /// The steps evaluations against this activation share (one budget per
+    /// ticket); nil gives each evaluation a budget of its own, of the default size.
+    var budget: CELBudget? { get }
+}
+
+extension CELActivation {
+    public var budget: CELBudget? { nil }
 }
 
 /// A simple array-backed activation. Slots beyond the array yield a `missing` error.
@@ -119,6 +126,9 @@ struct Frame {
     var locals: ContiguousArray<CELValue>
     /// Set only when a traced program runs with a tracer.
     let tracer: (any CELTracer)?
+    /// Fetched by the first comprehension that runs (`steps()`), so that
+    /// expressions without one pay nothing for it.
+    var budget: CELBudget? = nil
 }
 
 typealias Eval = @Sendable (inout Frame) -> CELValue

@@ -520,6 +520,9 @@ struct Planner {
         for a in args { nodes.append(compile(a)) }
         var type = resolve(e, name, nodes.map(\.type), spec.overloads, isMethod: target != nil)
         if name == "dyn" { type = .dyn }
+        if !scopes.isEmpty, Self.readsText.contains(name) {
+            nodes = nodes.map(Self.countingText)
+        }
         let plan: Plan
         switch spec.impl {
         case .unary(let fn): plan = apply1(nodes[0], fn)
@@ -530,12 +533,31 @@ struct Planner {
                 plan = apply2(nodes[0], nodes[1], fn)
             }
         }
+
         if (name == "date" || name == "timestamp"), target == nil, case .error(let err)? = plan.constant,
            case .literal(.string) = args[0].kind
         {
             report(err.message, args[0], kind: .value)
         }
         return Node(type: type, plan: plan)
+    }
+
+    /// Functions whose time grows with the length of their text arguments.
+    static let readsText: Set<String> = ["contains", "startsWith", "endsWith", "matches"]
+
+    /// Inside a comprehension, a string function counts the text it reads:
+    /// its non-constant arguments charge their length as they are evaluated.
+    static func countingText(_ n: Node) -> Node {
+        guard n.plan.constant == nil else { return n }
+        let ev = n.plan.eval
+        return Node(type: n.type, plan: .dynamic { f in
+            let v = ev(&f)
+            if case .string(let s) = v {
+                let budget = f.steps()
+                if budget.spend(1 + s.utf8.count / CELCost.charactersPerStep) { return budget.exhausted }
+            }
+            return v
+        }, slot: n.slot)
     }
 
     mutating func matchesPlan(_ e: Expr, _ subject: Node, _ pattern: String, _ patternExpr: Expr?) -> Plan {
@@ -724,7 +746,19 @@ struct Planner {
         if case .list(let items) = args[1].kind {
             for it in items { checkAllowed(a, it) }
         }
-        return Node(type: .bool, plan: apply2(a, b, opIn))
+        // Outside a comprehension a scan happens once per evaluation; inside
+        // one, once per iteration: count the items it reads.
+        guard !scopes.isEmpty, b.plan.constant == nil else { return Node(type: .bool, plan: apply2(a, b, opIn)) }
+        let ae = a.plan.eval, be = b.plan.eval
+        return Node(type: .bool, plan: .dynamic { f in
+            let x = ae(&f)
+            let y = be(&f)
+            if case .list(let l) = y {
+                let budget = f.steps()
+                if budget.spend(l.count) { return budget.exhausted }
+            }
+            return opIn(x, y)
+        })
     }
 
     mutating func compileIndex(_ e: Expr, _ args: [Expr]) -> Node {
@@ -794,8 +828,10 @@ struct Planner {
             return Node(type: .bool, plan: .dynamic { f in
                 let r = re(&f)
                 guard let xs = items(r) else { return bad(r) }
+                let budget = f.steps()
                 var firstError: CELValue? = nil
                 for x in xs {
+                    if budget.spend(1) { return budget.exhausted }
                     f.locals[idx] = x
                     let v = be(&f)
                     if v == stop { return stop }
@@ -808,8 +844,10 @@ struct Planner {
             return Node(type: .bool, plan: .dynamic { f in
                 let r = re(&f)
                 guard let xs = items(r) else { return bad(r) }
+                let budget = f.steps()
                 var count = 0
                 for x in xs {
+                    if budget.spend(1) { return budget.exhausted }
                     f.locals[idx] = x
                     switch be(&f) {
                     case .bool(true): count += 1
@@ -823,8 +861,10 @@ struct Planner {
             return Node(type: .list(elem), plan: .dynamic { f in
                 let r = re(&f)
                 guard let xs = items(r) else { return bad(r) }
+                let budget = f.steps()
                 var out: [CELValue] = []
                 for x in xs {
+                    if budget.spend(1) { return budget.exhausted }
                     f.locals[idx] = x
                     switch be(&f) {
                     case .bool(true): out.append(x)
@@ -840,8 +880,11 @@ struct Planner {
                 return Node(type: .list(t.type), plan: .dynamic { f in
                     let r = re(&f)
                     guard let xs = items(r) else { return bad(r) }
+                    let budget = f.steps()
                     var out: [CELValue] = []
                     for x in xs {
+                        if budget.spend(1) { return budget.exhausted }
+                    if budget.spend(1) { return budget.exhausted }
                         f.locals[idx] = x
                         switch be(&f) {
                         case .bool(true):
@@ -858,9 +901,11 @@ struct Planner {
             return Node(type: .list(first.type), plan: .dynamic { f in
                 let r = re(&f)
                 guard let xs = items(r) else { return bad(r) }
+                let budget = f.steps()
                 var out: [CELValue] = []
                 out.reserveCapacity(xs.count)
                 for x in xs {
+                    if budget.spend(1) { return budget.exhausted }
                     f.locals[idx] = x
                     let v = be(&f)
                     if case .error = v { return v }

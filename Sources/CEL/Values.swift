@@ -41,6 +41,8 @@ public struct CELError: Error, Hashable, Sendable, CustomStringConvertible {
         case undeclaredReference
         case unboundFunction
         case typeMismatch
+        /// The evaluation ran out of steps (`CELBudget`).
+        case costLimit
         case other
     }
     public var code: Code

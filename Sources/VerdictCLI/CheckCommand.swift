@@ -1,4 +1,5 @@
 import ArgumentParser
+import CEL
 import VerdictCompiler
 import VerdictModel
 import VerdictOutput
@@ -27,6 +28,14 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: "The policy folder.")
     var policies: String = "./policies"
 
+    @Option(
+        name: .long,
+        help: "The largest worst case per ticket a policy may have, in steps (default 1000000; docs/limits.md).")
+    var costLimit: Int = CELCost.defaultLimit
+
+    @Flag(name: .long, help: "List each rule's worst-case cost per ticket, with the list sizes that drive it.")
+    var costs = false
+
     @Flag(name: .long, help: "Fail on warnings too.")
     var strict = false
 
@@ -41,7 +50,7 @@ struct CheckCommand: ParsableCommand {
         let colour = format == "text" && isatty(1) == 1 && getenv("NO_COLOR") == nil
         let set: PolicySet
         do {
-            set = try PolicySet.load(directory: policies)
+            set = try PolicySet.load(directory: policies, costLimit: costLimit)
         } catch {
             guard print(error.diagnostics, error.sources, colour: colour) else { throw ExitStatus.io.code }
             throw ExitStatus.failure.code
@@ -53,6 +62,7 @@ struct CheckCommand: ParsableCommand {
                 let from = p.dating?.from.map { " (from \($0))" } ?? ""
                 text += "\(p.identity.description)\(from): \(p.decisionNames.count) decisions, \(p.digest)\n"
             }
+            if costs { text += costTable(set) }
             let n = set.policies.count
             let w = set.warnings.filter { $0.severity == .warning }.count
             let notes = set.warnings.count - w
@@ -65,6 +75,25 @@ struct CheckCommand: ParsableCommand {
         // Everything is written: exit now rather than free a large policy set
         // piece by piece (a measurable part of checking a big one).
         Output.exitNow(strict && set.warnings.contains(where: { $0.severity == .warning }) ? 1 : 0)
+    }
+
+    /// `--costs`: every rule's worst case per ticket, costliest first, and each policy's total.
+    func costTable(_ set: PolicySet) -> String {
+        var text = ""
+        for (i, p) in set.policies.enumerated() {
+            let costs = set.costs[i]
+            var total: UInt64 = 0
+            for c in costs { total = CELCost.sum(total, c.steps) }
+            text += "\(p.identity.description): at most \(CELBudget.format(total)) steps per ticket (budget \(CELBudget.format(costLimit)))\n"
+            let width = costs.map { CELBudget.format($0.steps).count }.max() ?? 0
+            for c in costs.sorted(by: { ($1.steps, $0.rule) < ($0.steps, $1.rule) }) {
+                let n = CELBudget.format(c.steps)
+                let pad = String(repeating: " ", count: width - n.count)
+                let why = c.drivers.isEmpty ? "" : "  (" + c.drivers.map(\.reason).joined(separator: "; ") + ")"
+                text += "  \(pad)\(n)  \(c.rule)\(why)\n"
+            }
+        }
+        return text
     }
 
     /// The diagnostics, and (as text) a count; false when stdout cannot be written.

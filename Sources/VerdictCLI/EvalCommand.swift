@@ -1,4 +1,5 @@
 import ArgumentParser
+import CEL
 import Foundation
 import VerdictTestRunner
 import VerdictOutput
@@ -40,10 +41,15 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Worker threads (default: one per core; 1 answers on the main thread alone). Answers stay in input order.")
     var jobs: Int?
 
+    @Option(
+        name: .long,
+        help: "The steps one ticket may take, and the largest worst case a policy may have (default 1000000; docs/limits.md).")
+    var costLimit: Int = CELCost.defaultLimit
+
     func run() throws {
         try EvalOptions(
             policies: policies, ask: ask, explain: explain, format: format, lang: lang, coverage: coverage,
-            coverageFormat: coverageFormat, jobs: jobs
+            coverageFormat: coverageFormat, jobs: jobs, costLimit: costLimit
         ).run()
     }
 }
@@ -58,6 +64,7 @@ struct EvalOptions {
     var coverage: String?
     var coverageFormat: String?
     var jobs: Int?
+    var costLimit = CELCost.defaultLimit
 
     /// The common command lines, read without swift-argument-parser (whose
     /// reflection costs about 3 ms of a cold start): `eval` with long options,
@@ -97,6 +104,9 @@ struct EvalOptions {
             case "--jobs":
                 guard let n = Int(v) else { return nil }
                 o.jobs = n
+            case "--cost-limit":
+                guard let n = Int(v) else { return nil }
+                o.costLimit = n
             default: return nil
             }
             i += 1
@@ -105,7 +115,7 @@ struct EvalOptions {
     }
 
     func run() throws {
-        let set = try PolicyLoading.load(policies)
+        let set = try PolicyLoading.load(policies, costLimit: costLimit)
         let plan: AskPlan
         do {
             plan = try AskPlan(policies: set.compiled, ask: ask)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CEL
 import VerdictCompiler
 import VerdictModel
 import VerdictOutput
@@ -6,9 +7,11 @@ import VerdictOutput
 enum PolicyLoading {
     /// Loads the policies or prints every problem and exits with `failure`
     /// (`.usage` for eval and expr: nothing is read; `.failure` for check).
-    static func load(_ directory: String, toStdout: Bool = false, failure: ExitStatus = .usage) throws -> PolicySet {
+    static func load(
+        _ directory: String, toStdout: Bool = false, failure: ExitStatus = .usage, costLimit: Int = CELCost.defaultLimit
+    ) throws -> PolicySet {
         do {
-            return try PolicySet.load(directory: directory, warnings: false)
+            return try PolicySet.load(directory: directory, warnings: false, costLimit: costLimit)
         } catch {
             var text = ""
             for d in error.diagnostics {

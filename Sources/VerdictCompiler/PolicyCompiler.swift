@@ -15,6 +15,19 @@ public struct CompiledUnit: Sendable {
     public var inherited = InheritedNames()
     /// The declared gaps of each table, by rule name (not part of the digest: they change no answer).
     public var declaredGaps: [String: [DeclaredGap]] = [:]
+    /// Each rule's worst case per ticket, in declaration order (`check --costs`).
+    public var costs: [RuleCost] = []
+}
+
+/// A rule's worst case: the steps its expressions can take for one ticket
+/// (rules it reads are counted in their own estimate: each runs once per ticket).
+public struct RuleCost: Sendable, Hashable {
+    public var rule: String
+    public var steps: UInt64
+    /// The sizes of what it iterates over, outermost first.
+    public var drivers: [CELSizeBound]
+    /// How deeply its comprehensions nest.
+    public var nesting: Int
 }
 
 /// A table's declared gap, compiled: tickets it holds for are meant to match no row.
@@ -44,9 +57,14 @@ struct PolicyCompiler {
     /// any expression is compiled, so the same text gives the same program
     /// (`then: 0` in many rows is compiled once).
     private var programs: [String: CELProgram] = [:]
+    /// The steps a policy's worst case per ticket may take.
+    let costLimit: Int
+    /// The size of each list input, by slot: its `max_items`, or an assumed size.
+    private var listBounds: [Int: CELSizeBound] = [:]
 
-    init(policy: ResolvedPolicy) {
+    init(policy: ResolvedPolicy, costLimit: Int = CELCost.defaultLimit) {
         self.policy = policy
+        self.costLimit = costLimit
         self.sourceMap = PolicySourceMap(file: policy.file, chain: policy.chain)
     }
 
@@ -97,6 +115,8 @@ struct PolicyCompiler {
         let dating = checkDating()
         guard log.isEmpty, rules.count == policy.rules.count else { return nil }
         guard let graph = ruleGraph(rules) else { return nil }
+        let costs = ruleCosts(rules, graph)
+        guard checkBudget(costs) else { return nil }
         let snapshot = PolicySnapshot(
             name: policy.name, version: policy.version, effectiveFrom: policy.effectiveFrom,
             datedBy: dating?.input, title: policy.title, sections: policy.sections, appliesTo: selectorSnapshots,
@@ -115,7 +135,8 @@ struct PolicyCompiler {
             identity: PolicyIdentity(
                 name: policy.name, version: policy.version, digest: PolicyDigest.digest(of: snapshot)),
             selectors: selectors, dating: dating, slotNames: slotNames, slotKinds: slotKinds, initialValues: initialValues,
-            inputs: InputPlan(roots: planned.map(\.node)), rules: rules, graph: graph, environment: env)
+            inputs: InputPlan(roots: planned.map(\.node)), rules: rules, graph: graph, environment: env,
+            costLimit: costLimit)
         var informational = Set<PolicyElement>()
         func inputs(_ fields: [InputDecl]) {
             for f in fields {
@@ -129,7 +150,94 @@ struct PolicyCompiler {
             for e in c.entries where e.informational { informational.insert(.catalogEntry(catalog: c.name, id: e.id)) }
         }
         return CompiledUnit(compiled: compiled, snapshot: snapshot, sourceMap: sourceMap, informational: informational,
-            inherited: policy.inherited, declaredGaps: declaredGaps)
+            inherited: policy.inherited, declaredGaps: declaredGaps, costs: costs)
+    }
+
+    // MARK: - Cost
+
+    /// Each rule's worst case, estimated in dependency order so that a rule
+    /// iterating over another rule's list knows its size.
+    private func ruleCosts(_ rules: [CompiledRule], _ graph: RuleGraph) -> [RuleCost] {
+        var sizes: [Int: CELSizeBound] = listBounds
+        for (slot, kind) in slotKinds.enumerated() {
+            guard case .parameter = kind, case .list(let l) = initialValues[slot] else { continue }
+            sizes[slot] = CELSizeBound(items: UInt64(l.count), reason: "`\(slotNames[slot])` has \(l.count) items")
+        }
+        var costs = [RuleCost?](repeating: nil, count: rules.count)
+        for i in Self.dependencyOrder(graph.rules) {
+            let rule = rules[i]
+            var steps: UInt64 = 1
+            var drivers: [CELSizeBound] = []
+            var size: CELSizeBound?
+            var nesting = 0
+            for (_, program) in rule.body.programs {
+                let e = program.estimateCost { sizes[$0] }
+                steps = CELCost.sum(steps, e.steps)
+                nesting = max(nesting, e.nesting)
+                for d in e.drivers where !drivers.contains(d) { drivers.append(d) }
+                if case .expr = rule.body { size = e.size }
+            }
+            switch rule.body {
+            case .items(let items):
+                size = CELSizeBound(items: UInt64(items.count), reason: "`\(rule.name)` lists \(items.count) items")
+            case .table(let t) where t.hit == .collect:
+                size = CELSizeBound(items: UInt64(t.rows.count), reason: "`\(rule.name)` collects from \(t.rows.count) rows")
+            default: break
+            }
+            if let size { sizes[rule.slot] = size }
+            costs[i] = RuleCost(rule: rule.name, steps: steps, drivers: drivers, nesting: nesting)
+        }
+        return costs.compactMap { $0 }
+    }
+
+    /// Rules after the rules they read (the graph is acyclic here). Iterative.
+    static func dependencyOrder(_ deps: [[Int]]) -> [Int] {
+        var order: [Int] = []
+        order.reserveCapacity(deps.count)
+        var state = [Bool](repeating: false, count: deps.count)
+        for root in deps.indices where !state[root] {
+            state[root] = true
+            var stack: [(node: Int, next: Int)] = [(root, 0)]
+            while let top = stack.last {
+                if top.next < deps[top.node].count {
+                    stack[stack.count - 1].next += 1
+                    let m = deps[top.node][top.next]
+                    if !state[m] {
+                        state[m] = true
+                        stack.append((m, 0))
+                    }
+                } else {
+                    order.append(top.node)
+                    stack.removeLast()
+                }
+            }
+        }
+        return order
+    }
+
+    /// A policy whose worst case per ticket is over the budget does not load:
+    /// the error names the costliest rule, its estimate and what drives it.
+    private mutating func checkBudget(_ costs: [RuleCost]) -> Bool {
+        var total: UInt64 = 0
+        for c in costs { total = CELCost.sum(total, c.steps) }
+        guard total > UInt64(costLimit), let worst = costs.indices.max(by: { costs[$0].steps < costs[$1].steps })
+        else { return true }
+        let c = costs[worst]
+        let together = costs.count > 1 && total != c.steps ? " (the policy's rules together: \(Self.steps(total)))" : ""
+        let drivers = c.drivers.prefix(3).map(\.reason).joined(separator: "; ")
+        error(
+            .costOverBudget, policy.rules[worst].at,
+            "rule `\(c.rule)` may take \(Self.steps(c.steps)) steps per ticket\(together), over the budget of \(CELBudget.format(costLimit))"
+                + (drivers.isEmpty
+                    ? ""
+                    : ": it iterates \(c.nesting > 1 ? "\(c.nesting) levels deep " : "")over \(drivers)"),
+            help: "declare `max_items` on the list inputs it iterates over, iterate less deeply, or raise the budget with `--cost-limit` (docs/limits.md)")
+        return false
+    }
+
+    /// An estimate for people: `1,000,000`, or "more than 10^18" when it saturated.
+    static func steps(_ n: UInt64) -> String {
+        n >= 1_000_000_000_000_000_000 ? "more than 10^18" : CELBudget.format(n)
     }
 
     // MARK: - Inputs
@@ -172,12 +280,21 @@ struct PolicyCompiler {
                 error(.outOfRange, at, "the default of input `\(field.path)` is \(v), above its maximum \(max)")
             }
         }
-        let node = InputPlan.Node(
+        var node = InputPlan.Node(
             key: field.name, path: field.path, slot: slot, kind: Self.planKind(type), optional: field.optional,
             defaultValue: defaultValue, min: field.min, max: field.max)
-        let snapshot = InputSnapshot(
+        node.maxItems = field.maxItems
+        var snapshot = InputSnapshot(
             name: field.name, path: field.path, type: type, optional: field.optional, defaultValue: defaultValue,
             min: field.min, max: field.max, label: field.label)
+        snapshot.maxItems = field.maxItems
+        if case .list = type {
+            listBounds[slot] = field.maxItems.map {
+                CELSizeBound(items: UInt64($0), reason: "`\(field.path)` has at most \($0) items (its `max_items`)")
+            } ?? CELSizeBound(
+                items: CELCost.assumedItems,
+                reason: "`\(field.path)` declares no `max_items`: \(CELCost.assumedItems) items assumed")
+        }
         return (node, snapshot)
     }
 

@@ -77,6 +77,7 @@ public enum PolicyDigest {
                     if let d = f.defaultValue { o["default"] = value(d) }
                     if let m = f.min { o["min"] = .int(m) }
                     if let m = f.max { o["max"] = .int(m) }
+                    if let m = f.maxItems { o["max_items"] = .int(m) }
                     if let l = f.label { o["label"] = label(l) }
                     return (f.name, .object(o))
                 }

@@ -1,3 +1,4 @@
+import CEL
 import Foundation
 import VerdictDecode
 import VerdictModel
@@ -16,6 +17,8 @@ public final class PolicySet: @unchecked Sendable {
     let inherited: [InheritedNames]
     /// The declared gaps of each policy's tables.
     let declaredGaps: [[String: [DeclaredGap]]]
+    /// Each policy's rules' worst cases per ticket (`check --costs`).
+    public let costs: [[RuleCost]]
     /// The text of every file read, by path (for rendering positions).
     public let sources: [String: [UInt8]]
     /// Problems that do not stop the policies from working (`check` prints
@@ -32,6 +35,7 @@ public final class PolicySet: @unchecked Sendable {
         self.informational = order.map { units[$0].informational }
         self.inherited = order.map { units[$0].inherited }
         self.declaredGaps = order.map { units[$0].declaredGaps }
+        self.costs = order.map { units[$0].costs }
         self.sources = sources
     }
 
@@ -48,7 +52,9 @@ public final class PolicySet: @unchecked Sendable {
     /// Loads every `*.yaml` / `*.yml` file directly in `directory`, in name order.
     /// With `warnings` (what `check` prints), the warnings and the table
     /// analysis run too; the commands that only answer tickets skip them.
-    public static func load(directory: String, warnings: Bool = true) throws(PolicyLoadError) -> PolicySet {
+    public static func load(
+        directory: String, warnings: Bool = true, costLimit: Int = CELCost.defaultLimit
+    ) throws(PolicyLoadError) -> PolicySet {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw PolicyLoadError(
@@ -77,7 +83,7 @@ public final class PolicySet: @unchecked Sendable {
                         .noPolicyFiles, file: directory, message: "no policy files (`*.yaml`) in `\(directory)`")
                 ], sources: [:])
         }
-        return try load(files: files, warnings: warnings)
+        return try load(files: files, warnings: warnings, costLimit: costLimit)
     }
 
     /// Whether a file name is a test file's (`*.test.yaml`, `*.test.yml`).
@@ -88,9 +94,9 @@ public final class PolicySet: @unchecked Sendable {
     /// Loads policies from in-memory files (path, bytes) in named stages:
     /// read → parse and decode → resolve `extends` → compile → select.
     /// Every problem of every stage is collected before giving up.
-    public static func load(files: [(path: String, bytes: [UInt8])], warnings: Bool = true) throws(PolicyLoadError)
-        -> PolicySet
-    {
+    public static func load(
+        files: [(path: String, bytes: [UInt8])], warnings: Bool = true, costLimit: Int = CELCost.defaultLimit
+    ) throws(PolicyLoadError) -> PolicySet {
         var log = DiagnosticLog()
         var sources: [String: [UInt8]] = [:]
         var documents: [PolicyDocument] = []
@@ -107,7 +113,7 @@ public final class PolicySet: @unchecked Sendable {
         let resolved = Resolver.resolve(documents, unreadable: unreadable, log: &log)
         var units: [CompiledUnit] = []
         for policy in resolved where !policy.abstract {
-            var compiler = PolicyCompiler(policy: policy)
+            var compiler = PolicyCompiler(policy: policy, costLimit: costLimit)
             if let unit = compiler.compile() { units.append(unit) }
             log.append(contentsOf: compiler.log.diagnostics)
         }

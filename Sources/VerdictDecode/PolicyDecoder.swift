@@ -9,7 +9,9 @@ public enum FormatKeys {
         "verdict", "policy", "version", "effective_from", "dated_by", "extends", "abstract", "applies_to", "title",
         "sections", "inputs", "parameters", "rules", "catalogs",
     ]
-    public static let input = ["type", "values", "optional", "default", "min", "max", "label", "fields", "of", "informational"]
+    public static let input = [
+        "type", "values", "optional", "default", "min", "max", "max_items", "label", "fields", "of", "informational",
+    ]
     public static let parameter = ["type", "of", "values", "value", "min", "max", "clause", "label", "informational"]
     public static let rule = ["type", "of", "values", "decision", "clause", "label", "expr", "table", "items"]
     public static let table = ["hit", "rows", "default", "gaps"]
@@ -380,6 +382,19 @@ struct PolicyDecoder {
                 continue
             }
             decl[keyPath: keyPath] = int(p.value, "`\(key)`")
+        }
+        if let p = f["max_items"] {
+            if case .list = type {
+                if let n = int(p.value, "`max_items`") {
+                    if n < 0 {
+                        error(.invalidValue, p.value, "`max_items` must be 0 or more, not \(n)")
+                    } else {
+                        decl.maxItems = n
+                    }
+                }
+            } else {
+                error(.conflictingKeys, p.key, "`max_items` applies only to `list` inputs")
+            }
         }
         if let p = f["default"], case .object = type {
             error(.conflictingKeys, p.key, "an object input cannot have a default; give its fields defaults instead")

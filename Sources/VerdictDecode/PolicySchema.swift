@@ -91,6 +91,7 @@ public enum PolicySchema {
             "default": obj(("type", types("string", "number", "boolean"))),
             "min": obj(("type", .string("integer"))),
             "max": obj(("type", .string("integer"))),
+            "max_items": obj(("type", .string("integer")), ("minimum", .int(0))),
             "label": ref("label"),
             "fields": named(ref("input"), description: "The fields of an object input."),
             "of": obj(("type", .string("string"))),

@@ -218,6 +218,10 @@ struct Differ {
                 add(.changed, subject, aspect: "bounds", element: .input(path), old: bounds(oi.min, oi.max),
                     new: bounds(ni.min, ni.max), clause: [], affects: affects, rules: rules, evidence: read)
             }
+            if oi.maxItems != ni.maxItems {
+                add(.changed, subject, aspect: "max_items", element: .input(path), old: oi.maxItems.map { "\($0)" } ?? "none",
+                    new: ni.maxItems.map { "\($0)" } ?? "none", clause: [], affects: affects, rules: rules, evidence: read)
+            }
             if oi.label != ni.label {
                 add(.changed, subject, aspect: "label", element: .input(path), old: show(oi.label), new: show(ni.label),
                     clause: [], affects: [], explanationOnly: true, rules: [])

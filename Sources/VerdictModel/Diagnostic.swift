@@ -105,6 +105,7 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
     // E06xx: the rule graph.
     public static let ruleCycle = DiagnosticCode("E0601", "rule-cycle")
     public static let ruleChainTooLong = DiagnosticCode("E0602", "rule-chain-too-long")
+    public static let costOverBudget = DiagnosticCode("E0603", "cost-over-budget")
 
     /// The code of a problem inside an expression.
     public static func expression(_ kind: CELDiagnostic.Kind) -> DiagnosticCode {
@@ -132,7 +133,7 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
         itemsShape,
         expressionSyntax, expressionLimit, unknownReference, expressionType, resultType, invalidLiteral,
         invalidRegex,
-        ruleCycle, ruleChainTooLong,
+        ruleCycle, ruleChainTooLong, costOverBudget,
         unknownDecision, unknownTicketField, expectationType, ticketType, casePolicy,
         unusedInput, unusedParameter, unusedRule, unusedCatalogEntry, likeInheritedName, uncoveredSelectors, tableGap,
         maskedRow, tableOverlap, tableNotAnalysed,

@@ -61,6 +61,8 @@ public struct InputDecl: Sendable, InputTreeNode {
     public var defaultValue: Literal?
     public var min: Int64?
     public var max: Int64?
+    /// For a list: the most items a ticket may give (`max_items`).
+    public var maxItems: Int64?
     public var label: Label?
     /// Declared for the record: `check` does not warn when no rule reads it.
     public var informational: Bool = false

@@ -110,6 +110,8 @@ public struct InputSnapshot: Hashable, Sendable, InputTreeNode {
     public var defaultValue: CELValue?
     public var min: Int64?
     public var max: Int64?
+    /// For a list: the most items a ticket may give (`max_items`).
+    public var maxItems: Int64? = nil
     public var label: Label?
 
     public init(

@@ -17,11 +17,14 @@ public final class TicketActivation: CELActivation {
     private let tracer: (any EvaluationTracer)?
     /// Set when the policy's plans are traced and the tracer wants their node events.
     private let expressionTracer: (any EvaluationTracer)?
+    /// The steps this ticket's expressions may still take; reset per ticket.
+    public let budget: CELBudget?
 
     public init(policy: CompiledPolicy, tracer: (any EvaluationTracer)? = nil) {
         self.policy = policy
         self.tracer = tracer
         self.expressionTracer = policy.tracesExpressions ? tracer : nil
+        self.budget = CELBudget(limit: policy.costLimit)
         self.values = policy.initialValues
         var template = [Bool](repeating: true, count: policy.slotKinds.count)
         for (slot, kind) in policy.slotKinds.enumerated() {
@@ -39,6 +42,7 @@ public final class TicketActivation: CELActivation {
         // Copy element by element: assigning the template would share its
         // storage and make the first write below copy the whole array.
         for i in ready.indices { ready[i] = readyTemplate[i] }
+        budget?.reset()
         pendingGroups.removeAll(keepingCapacity: true)
         policy.inputs.bind(ticket, values: &values, pendingGroups: &pendingGroups)
         // Object inputs the ticket omitted (or got wrong) already hold null or an error.

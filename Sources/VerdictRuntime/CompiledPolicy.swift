@@ -237,12 +237,16 @@ public final class CompiledPolicy: Sendable {
     public let groupSlots: [Int]
     /// True when every expression reports its nodes to a tracer (`traced()`).
     public let tracesExpressions: Bool
+    /// The steps one ticket's evaluation may take (`CELBudget`): a ticket that
+    /// needs more gets the decisions that ran out undetermined.
+    public let costLimit: Int
 
     public init(
         identity: PolicyIdentity, selectors: [PolicySelector], dating: Dating? = nil, slotNames: [String],
         slotKinds: [SlotKind], initialValues: [CELValue], inputs: InputPlan, rules: [CompiledRule], graph: RuleGraph,
-        environment: CELEnvironment, tracesExpressions: Bool = false
+        environment: CELEnvironment, tracesExpressions: Bool = false, costLimit: Int = CELCost.defaultLimit
     ) {
+        self.costLimit = costLimit
         self.identity = identity
         self.selectors = selectors
         self.dating = dating
@@ -281,6 +285,6 @@ public final class CompiledPolicy: Sendable {
         return CompiledPolicy(
             identity: identity, selectors: selectors, dating: dating, slotNames: slotNames, slotKinds: slotKinds,
             initialValues: initialValues, inputs: inputs, rules: rules.map { $0.traced() }, graph: graph,
-            environment: environment, tracesExpressions: true)
+            environment: environment, tracesExpressions: true, costLimit: costLimit)
     }
 }

@@ -21,6 +21,8 @@ public final class InputPlan: Sendable {
         public var defaultValue: CELValue?
         public var min: Int64?
         public var max: Int64?
+        /// For a list: the most items it may have (`max_items`).
+        public var maxItems: Int64? = nil
         /// `"path is missing"`, made once rather than for every ticket that lacks the field.
         let missing: CELError
         /// The value when the ticket leaves the field out: its default, null
@@ -149,6 +151,10 @@ public final class InputPlan: Sendable {
             }
             return .timestamp(t)
         case (.list(let inner), .array(let items)):
+            if let limit = node.maxItems, items.count > limit {
+                return .error(
+                    CELError(.range, "\(path): \(items.count) items, more than its `max_items` \(limit)"))
+            }
             var out: [CELValue] = []
             out.reserveCapacity(items.count)
             for (i, item) in items.enumerated() {

@@ -165,7 +165,7 @@ def inputs(fields):
             o["optional"] = node.get("optional", "false") in ("true", "True", "TRUE")
             if "default" in node:
                 o["default"] = typed(node["default"], default_type(t))
-            for k in ("min", "max"):
+            for k in ("min", "max", "max_items"):
                 if k in node:
                     o[k] = to_int(node[k])
             if "label" in node:
