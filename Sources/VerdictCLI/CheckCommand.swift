@@ -52,10 +52,10 @@ struct CheckCommand: ParsableCommand {
         do {
             set = try PolicySet.load(directory: policies, costLimit: costLimit)
         } catch {
-            guard print(error.diagnostics, error.sources, colour: colour) else { throw ExitStatus.io.code }
+            try print(error.diagnostics, error.sources, colour: colour)
             throw ExitStatus.failure.code
         }
-        guard print(set.warnings, set.sources, colour: colour) else { throw ExitStatus.io.code }
+        try print(set.warnings, set.sources, colour: colour)
         if format == "text" {
             var text = ""
             for p in set.policies {
@@ -70,7 +70,7 @@ struct CheckCommand: ParsableCommand {
             if w > 0 { text += ", \(w) warning\(w == 1 ? "" : "s")" }
             if notes > 0 { text += ", \(notes) note\(notes == 1 ? "" : "s")" }
             text += "\n"
-            guard Output.stdout(text) else { throw ExitStatus.io.code }
+            try Output.out(text)
         }
         // Everything is written: exit now rather than free a large policy set
         // piece by piece (a measurable part of checking a big one).
@@ -96,15 +96,15 @@ struct CheckCommand: ParsableCommand {
         return text
     }
 
-    /// The diagnostics, and (as text) a count; false when stdout cannot be written.
-    func print(_ diagnostics: [PolicyDiagnostic], _ sources: [String: [UInt8]], colour: Bool) -> Bool {
+    /// The diagnostics, and (as text) a count.
+    func print(_ diagnostics: [PolicyDiagnostic], _ sources: [String: [UInt8]], colour: Bool) throws(ExitCode) {
         if format == "json" {
-            return Output.stdout(diagnostics.map { DiagnosticRenderer.json($0) }.joined())
+            return try Output.out(diagnostics.map { DiagnosticRenderer.json($0) }.joined())
         }
         var text = ""
         for d in diagnostics { text += DiagnosticRenderer.render(d, source: sources[d.file], colour: colour) }
         let errors = diagnostics.filter { $0.severity == .error }.count
         if errors > 0 { text += "\(errors) problem\(errors == 1 ? "" : "s") in the policies\n" }
-        return Output.stdout(text)
+        try Output.out(text)
     }
 }

@@ -96,7 +96,7 @@ struct DiffCommand: ParsableCommand {
         let report = DiffReport(
             diff: diff, oldLabel: oldLabel, newLabel: newLabel, replay: replay, ticketsLabel: tickets,
             witnesses: sections)
-        guard Output.stdout(report.render(format)) else { throw ExitStatus.io.code }
+        try Output.out(report.render(format))
         let changed = diff.hasSemanticChanges || (replay.map { $0.changedTickets > 0 } ?? false)
         if changed { throw ExitStatus.failure.code }
     }

@@ -12,8 +12,10 @@ struct EvalCommand: ParsableCommand {
         abstract: "Answer every ticket read from standard input (JSON Lines).",
         discussion: """
             Exit status: 0 when every line was evaluated (undetermined decisions included),
-            1 when some line was an error (every line is still answered), 2 when the
-            policies do not load or the usage is wrong (nothing is read).
+            1 when some line was an error (every line is still answered) or the reader
+            closed standard output, 2 when the policies do not load or the usage is wrong
+            (nothing is read), 3 when reading standard input or writing standard output
+            failed (the reason is on stderr).
             """
     )
 
@@ -163,11 +165,10 @@ struct EvalOptions {
                 throw ExitStatus.io.code
             }
         }
-        if !summary.inputOK {
-            Output.stderr("error: cannot read standard input: \(Output.describe(errno: Output.readError))\n")
-            // Nothing read at all is a usage problem (stdin is a folder, say).
-            throw (summary.lines == 0 ? ExitStatus.usage : ExitStatus.failure).code
-        }
-        if !summary.outputOK || summary.errors > 0 { throw ExitStatus.failure.code }
+        // The contract's order: an output that failed, then an input that
+        // failed (every answer written before either stands), then error lines.
+        if !summary.outputOK { throw Output.outputFailed() }
+        if !summary.inputOK { throw Output.inputFailed() }
+        if summary.errors > 0 { throw ExitStatus.failure.code }
     }
 }

@@ -56,10 +56,11 @@ struct ExplainCommand: ParsableCommand {
         defer { if fd != 0 { close(fd) } }
         let sink = TicketSink(policies: set, plan: plan, textExplanations: language)
         let summary = TicketStream().run(sink, read: { Output.read(fd: fd, $0) }, write: { Output.write(fd: 1, $0) })
+        if !summary.outputOK { throw Output.outputFailed() }
         if !summary.inputOK {
             Output.stderr("error: cannot read the tickets: \(Output.describe(errno: Output.readError))\n")
             throw ExitStatus.io.code
         }
-        if !summary.outputOK || summary.errors > 0 { throw ExitStatus.failure.code }
+        if summary.errors > 0 { throw ExitStatus.failure.code }
     }
 }

@@ -18,7 +18,8 @@ struct ExprCommand: ParsableCommand {
               verdict expr 'unit.installed_on.addMonths(params.warranty_months)' \\
                 --policy domestic --input ticket.json
             Exit status: 0 with the value on stdout; 1 with the expression's error on
-            stderr; 2 when the --input file cannot be read or is not a JSON object.
+            stderr; 2 when the --input file cannot be opened, is larger than a ticket line
+            (64 MiB) or is not a JSON object; 3 when reading it or writing the value failed.
             """
     )
 
@@ -45,11 +46,12 @@ struct ExprCommand: ParsableCommand {
     func run() throws {
         var inputJSON: [UInt8]?
         if let input {
-            guard let bytes = Output.readAll(path: input) else {
-                Output.stderr("error: cannot read `\(input)`\n")
-                throw ExitStatus.usage.code
+            switch Output.readAll(path: input) {
+            case .success(let bytes): inputJSON = bytes
+            case .failure(let failure):
+                Output.stderr("error: \(failure.message)\n")
+                throw (failure.io ? ExitStatus.io : ExitStatus.usage).code
             }
-            inputJSON = bytes
         }
         let result: Result<String, ExpressionRunner.Failure>
         if let policy {
@@ -77,7 +79,7 @@ struct ExprCommand: ParsableCommand {
         }
         switch result {
         case .success(let literal):
-            guard Output.stdout(literal + "\n") else { throw ExitStatus.failure.code }
+            try Output.out(literal + "\n")
         case .failure(let failure):
             Output.stderr(failure.rendered)
             throw (failure.usage ? ExitStatus.usage : ExitStatus.failure).code

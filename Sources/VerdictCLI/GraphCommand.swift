@@ -49,6 +49,6 @@ struct GraphCommand: ParsableCommand {
             Output.stderr("error: `\(name)` is not a decision of policy `\(set.policies[index].name)`\n")
             throw ExitStatus.usage.code
         }
-        guard Output.stdout(GraphPrinter(set, policy: index, ask: ask).render(format)) else { throw ExitStatus.io.code }
+        try Output.out(GraphPrinter(set, policy: index, ask: ask).render(format))
     }
 }

@@ -19,7 +19,7 @@ enum PolicyLoading {
             }
             let count = error.diagnostics.count
             text += "\(count) problem\(count == 1 ? "" : "s") in the policies\n"
-            if toStdout { Output.stdout(text) } else { Output.stderr(text) }
+            if toStdout { try Output.out(text) } else { Output.stderr(text) }
             throw failure.code
         }
     }

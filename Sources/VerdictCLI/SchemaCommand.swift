@@ -26,6 +26,6 @@ struct SchemaCommand: ParsableCommand {
 
     func run() throws {
         let text = kind == .policy ? PolicySchema.policy() : PolicySchema.testFile()
-        guard Output.stdout(text) else { throw ExitStatus.io.code }
+        try Output.out(text)
     }
 }

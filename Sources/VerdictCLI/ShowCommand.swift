@@ -31,13 +31,13 @@ struct ShowCommand: ParsableCommand {
         let set = try PolicyLoading.load(policies)
         let printer = PolicyPrinter(set)
         guard let policy else {
-            guard Output.stdout(printer.list()) else { throw ExitStatus.io.code }
+            try Output.out(printer.list())
             return
         }
         guard let index = printer.index(of: policy) else {
             Output.stderr("error: \(printer.unknown(policy))\n")
             throw ExitStatus.usage.code
         }
-        guard Output.stdout(format == "json" ? printer.json(index) : printer.yaml(index)) else { throw ExitStatus.io.code }
+        try Output.out(format == "json" ? printer.json(index) : printer.yaml(index))
     }
 }

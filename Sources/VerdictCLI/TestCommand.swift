@@ -79,11 +79,12 @@ struct TestCommand: ParsableCommand {
         }
         var inputs: [(path: String, bytes: [UInt8])] = []
         for path in files {
-            guard let bytes = Output.readAll(path: path) else {
-                Output.stderr("error: cannot read `\(path)`\n")
-                throw ExitStatus.usage.code
+            switch Output.readAll(path: path) {
+            case .success(let bytes): inputs.append((path, bytes))
+            case .failure(let failure):
+                Output.stderr("error: \(failure.message)\n")
+                throw (failure.io ? ExitStatus.io : ExitStatus.usage).code
             }
-            inputs.append((path, bytes))
         }
         var cases: [PreparedCase]
         do {
@@ -117,7 +118,7 @@ struct TestCommand: ParsableCommand {
                 Output.stderr("error: total coverage \(CoverageReport.percent(c.total.percent)) is below --min-coverage \(min) %\n")
             }
         }
-        guard Output.stdout(out) else { throw ExitStatus.io.code }
+        try Output.out(out)
         if report.failed > 0 || belowMinimum { throw ExitStatus.failure.code }
     }
 }

@@ -37,7 +37,10 @@ enum Main {
             let code = Verdict.exitCode(for: error)
             let message = Verdict.fullMessage(for: error)
             if code == .success {
-                if !message.isEmpty { print(message) }
+                // --help and --version: their text is the output, so a failed write is an I/O failure.
+                if !message.isEmpty, !Output.stdout(message + "\n") {
+                    exit(Output.outputFailed().rawValue)
+                }
                 exit(ExitStatus.success.rawValue)
             }
             if !message.isEmpty { Output.stderr(message + "\n") }

@@ -465,7 +465,8 @@ func readLine(_ fd: Int32, _ pending: inout [UInt8], timeout: Double) throws -> 
 }
 
 extension EvalTests {
-    /// A failed read of stdin is not its end: say so and exit non-zero, never 0 with lines lost.
+    /// A failed read of stdin is not its end: say so and exit 3 (the
+    /// contract's I/O failure), never 0 with lines lost.
     @Test func unreadableStdinIsAnErrorNotAnEmptyInput() throws {
         let binary = try Binary.require()
         let process = Process()
@@ -477,7 +478,7 @@ extension EvalTests {
         try process.run()
         process.waitUntilExit()
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 2, "\(text)")
+        #expect(process.terminationStatus == 3, "\(text)")
         #expect(text.contains("cannot read standard input"), "\(text)")
     }
 }
