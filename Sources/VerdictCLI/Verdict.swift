@@ -1,4 +1,5 @@
 import ArgumentParser
+import VerdictRuntime
 
 #if canImport(Glibc)
     import Glibc
@@ -26,6 +27,12 @@ struct Verdict: ParsableCommand {
 enum Main {
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        // The command runs on a thread whose stack fits the deepest input
+        // the limits allow, whatever `ulimit -s` gives the main thread.
+        Threads.run { command() }
+    }
+
+    static func command() {
         do {
             if let options = EvalOptions.fast(Array(CommandLine.arguments.dropFirst())) {
                 try options.run()

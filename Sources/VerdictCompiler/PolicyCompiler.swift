@@ -631,7 +631,7 @@ struct PolicyCompiler {
         let env = self.env
         let all = texts
         let results = ResultSlots<[(String, CELProgram)]>(count: workers)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        Threads.concurrentPerform(iterations: workers) { w in
             var out: [(String, CELProgram)] = []
             var i = w
             while i < all.count {

@@ -87,7 +87,7 @@ struct TableAnalysis: @unchecked Sendable {
         let workers = tables.count < 64 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, tables.count / 32))
         let chunk = (tables.count + workers - 1) / max(1, workers)
         let results = ResultSlots<[PolicyDiagnostic]>(count: workers)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        Threads.concurrentPerform(iterations: workers) { w in
             let worker = w == 0 ? self : TableAnalysis(policy: policy, snapshot: snapshot, sourceMap: sourceMap, gaps: gaps)
             var out: [PolicyDiagnostic] = []
             for index in tables[min(tables.count, w * chunk)..<min(tables.count, (w + 1) * chunk)] {

@@ -136,7 +136,7 @@ public final class Replay {
             let results = UnsafeMutableBufferPointer<BatchResult>.allocate(capacity: batches.count)
             results.initialize(repeating: BatchResult())
             let shared = Shared(pool: pool, batches: batches, results: results)
-            DispatchQueue.concurrentPerform(iterations: batches.count) { k in
+            Threads.concurrentPerform(iterations: batches.count) { k in
                 shared.results[k] = shared.pool[k].process(shared.batches[k])
             }
             for k in 0..<batches.count {

@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Threads with a stack of a known size. A thread's stack otherwise depends
+/// on where it runs: the main thread gets `ulimit -s` (256 KiB is enough to
+/// crash on a deep expression), and glibc gives new threads the same size.
+/// Everything that compiles, evaluates or analyses policies runs on these,
+/// with a stack sized to what the limits allow (docs/limits.md): the
+/// deepest expression tree, the longest chain of rules, each at its limit.
+public enum Threads {
+    /// 512 MiB of address space, of which only what a recursion touches is
+    /// ever backed by memory. Measured (debug build, where frames are
+    /// largest): a 200-rule chain of expressions at the height limit needs
+    /// well under a tenth of it.
+    public static let stackSize = 512 << 20
+
+    /// Runs `body` on a new thread with `stackSize` bytes of stack and
+    /// returns its result when it is done (the calling thread waits).
+    public static func run<T>(stackSize: Int = Threads.stackSize, _ body: () -> T) -> T {
+        var result: T?
+        withoutActuallyEscaping(body) { body in
+            let box = Box {
+                result = body()
+            }
+            spawnAndJoin([box], stackSize: stackSize)
+        }
+        // `spawnAndJoin` runs the work on this thread when it cannot start one.
+        guard let result else { return body() }
+        return result
+    }
+
+    /// `body(0)`, …, `body(iterations - 1)` on `iterations` threads of
+    /// `stackSize` bytes each, at once; returns when all are done. For a few
+    /// long pieces of work (one per core), as `DispatchQueue.concurrentPerform`
+    /// does, but with a stack of a known size.
+    public static func concurrentPerform(
+        iterations: Int, stackSize: Int = Threads.stackSize, _ body: (Int) -> Void
+    ) {
+        guard iterations > 0 else { return }
+        withoutActuallyEscaping(body) { body in
+            let boxes = (0..<iterations).map { i in Box { body(i) } }
+            spawnAndJoin(boxes, stackSize: stackSize)
+        }
+    }
+
+    /// One piece of work and whether it ran.
+    private final class Box: @unchecked Sendable {
+        let work: () -> Void
+        var done = false
+        init(_ work: @escaping () -> Void) { self.work = work }
+    }
+
+    /// Starts a thread per box, joins them all; a box whose thread could not
+    /// be started runs on the calling thread.
+    private static func spawnAndJoin(_ boxes: [Box], stackSize: Int) {
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        defer { pthread_attr_destroy(&attr) }
+        let page = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
+        _ = pthread_attr_setstacksize(&attr, (max(stackSize, 1 << 20) + page - 1) / page * page)
+        #if canImport(Glibc)
+            var threads: [pthread_t] = []
+        #else
+            var threads: [pthread_t?] = []
+        #endif
+        for box in boxes {
+            let context = Unmanaged.passRetained(box).toOpaque()
+            #if canImport(Glibc)
+                var thread = pthread_t()
+            #else
+                var thread: pthread_t?
+            #endif
+            let status = pthread_create(&thread, &attr, { raw in
+                #if canImport(Glibc)
+                    guard let raw else { return nil }
+                #endif
+                let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
+                box.work()
+                box.done = true
+                return nil
+            }, context)
+            if status == 0 {
+                threads.append(thread)
+            } else {
+                Unmanaged<Box>.fromOpaque(context).release()
+            }
+        }
+        for t in threads {
+            #if canImport(Glibc)
+                pthread_join(t, nil)
+            #else
+                if let t { pthread_join(t, nil) }
+            #endif
+        }
+        for box in boxes where !box.done {
+            box.work()
+            box.done = true
+        }
+    }
+}
