@@ -32,6 +32,9 @@ public struct CELEnvironment: Sendable {
     }
     var variables: [Variable] = []
     var slotByName: [String: Int] = [:]
+    /// Set by `indexNames()` once every variable is declared: "did you mean"
+    /// then looks only at names of about the right length.
+    var nameIndex: Suggest.Index?
 
     public init() {}
 
@@ -56,9 +59,17 @@ public struct CELEnvironment: Sendable {
             return s
         }
         let s = variables.count
+        nameIndex = nil
         variables.append(Variable(name: name, type: type, allowedStrings: allowed))
         slotByName[name] = s
         return s
+    }
+
+    /// Indexes the declared names for suggestions; call once every variable
+    /// is declared, before compiling many expressions (declaring another
+    /// variable drops the index).
+    public mutating func indexNames() {
+        nameIndex = Suggest.Index(variables.map(\.name))
     }
 
     /// Variable names, indexed by slot.

@@ -39,6 +39,41 @@ public enum Suggest {
         return best?.name
     }
 
+    /// The names that can be close to `name` (within the edit limit of
+    /// `closest`), found by length in an index built once: suggesting for
+    /// 5,000 undeclared names among 5,000 declared ones stays linear.
+    public final class Index: Sendable {
+        let names: [String]
+        /// Indices into `names` by length in scalars: of the whole name, and of its last dotted segment.
+        let byLength: [Int: [Int]]
+        let byTailLength: [Int: [Int]]
+
+        public init(_ names: [String]) {
+            self.names = names
+            var byLength: [Int: [Int]] = [:]
+            var byTailLength: [Int: [Int]] = [:]
+            for (i, n) in names.enumerated() {
+                byLength[n.unicodeScalars.count, default: []].append(i)
+                if let dot = n.lastIndex(of: ".") {
+                    byTailLength[n[n.index(after: dot)...].unicodeScalars.count, default: []].append(i)
+                }
+            }
+            self.byLength = byLength
+            self.byTailLength = byTailLength
+        }
+
+        /// The candidates whose length (or, with `lastSegment`, last segment's) is within 3 of `name`'s.
+        public func near(_ name: String, lastSegment: Bool) -> [String] {
+            let n = name.unicodeScalars.count
+            var out = Set<Int>()
+            for l in max(0, n - 3)...(n + 3) {
+                out.formUnion(byLength[l] ?? [])
+                if lastSegment { out.formUnion(byTailLength[l] ?? []) }
+            }
+            return out.sorted().map { names[$0] }
+        }
+    }
+
     /// `did you mean `x`?`, or nil.
     public static func help(
         for name: String, in candidates: some Sequence<String>, lastSegment: Bool = false

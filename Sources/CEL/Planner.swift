@@ -226,12 +226,16 @@ struct Planner {
             type: env.variables[slot].type, plan: .dynamic { f in f.activation.value(slot: slot) }, slot: slot)
     }
 
-    var candidateNames: [String] { env.variables.map(\.name) + scopes.map(\.name) }
+    /// The names "did you mean" looks at for `name`.
+    func candidateNames(near name: String) -> [String] {
+        let declared = env.nameIndex?.near(name, lastSegment: true) ?? env.variables.map(\.name)
+        return declared + scopes.map(\.name)
+    }
 
     mutating func undeclared(_ name: String, offset: Int, length: Int) -> Node {
         report(
             "undeclared reference to `\(name)`", offset: offset, length: length,
-            help: Suggest.help(for: name, in: candidateNames, lastSegment: true), kind: .undeclared)
+            help: Suggest.help(for: name, in: candidateNames(near: name), lastSegment: true), kind: .undeclared)
         return errorNode(.undeclaredReference, "undeclared reference to '\(name)' (in container '')")
     }
 

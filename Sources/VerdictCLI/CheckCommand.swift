@@ -53,7 +53,9 @@ struct CheckCommand: ParsableCommand {
             set = try PolicySet.load(directory: policies, costLimit: costLimit)
         } catch {
             try print(error.diagnostics, error.sources, colour: colour)
-            throw ExitStatus.failure.code
+            // Everything is written: skip freeing what was read (a measurable
+            // part of reporting on a large folder).
+            Output.exitNow(ExitStatus.failure.rawValue)
         }
         try print(set.warnings, set.sources, colour: colour)
         if format == "text" {
@@ -102,7 +104,7 @@ struct CheckCommand: ParsableCommand {
             return try Output.out(diagnostics.map { DiagnosticRenderer.json($0) }.joined())
         }
         var text = ""
-        for d in diagnostics { text += DiagnosticRenderer.render(d, source: sources[d.file], colour: colour) }
+        text += DiagnosticRenderer.renderAll(diagnostics, sources: sources, colour: colour)
         let errors = diagnostics.filter { $0.severity == .error }.count
         if errors > 0 { text += "\(errors) problem\(errors == 1 ? "" : "s") in the policies\n" }
         try Output.out(text)

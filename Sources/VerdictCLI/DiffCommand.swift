@@ -142,7 +142,7 @@ struct DiffCommand: ParsableCommand {
             return try source.load()
         } catch let error as PolicyLoadError {
             var text = "the policies of `\(source)` do not load:\n"
-            for d in error.diagnostics { text += DiagnosticRenderer.render(d, source: error.sources[d.file]) }
+            text += DiagnosticRenderer.renderAll(error.diagnostics, sources: error.sources)
             Output.stderr(text)
             throw ExitStatus.usage.code
         } catch let error as SourceError {

@@ -13,14 +13,11 @@ enum PolicyLoading {
         do {
             return try PolicySet.load(directory: directory, warnings: false, costLimit: costLimit)
         } catch {
-            var text = ""
-            for d in error.diagnostics {
-                text += DiagnosticRenderer.render(d, source: error.sources[d.file])
-            }
+            var text = DiagnosticRenderer.renderAll(error.diagnostics, sources: error.sources)
             let count = error.diagnostics.count
             text += "\(count) problem\(count == 1 ? "" : "s") in the policies\n"
             if toStdout { try Output.out(text) } else { Output.stderr(text) }
-            throw failure.code
+            Output.exitNow(failure.rawValue)
         }
     }
 }

@@ -91,7 +91,7 @@ struct TestCommand: ParsableCommand {
             cases = try runner.prepare(files: inputs)
         } catch {
             var text = ""
-            for d in error.diagnostics { text += DiagnosticRenderer.render(d, source: error.sources[d.file]) }
+            text += DiagnosticRenderer.renderAll(error.diagnostics, sources: error.sources)
             text += "\(error.diagnostics.count) problem\(error.diagnostics.count == 1 ? "" : "s") in the test files\n"
             Output.stderr(text)
             throw ExitStatus.usage.code

@@ -28,7 +28,9 @@ public final class PolicySet: @unchecked Sendable {
     init(units: [CompiledUnit], sources: [String: [UInt8]]) {
         let compiled = CompiledPolicySet(policies: units.map(\.compiled))
         // The set sorts its policies (by name, then by the day a version takes effect): follow its order.
-        let order = compiled.policies.map { p in units.firstIndex { $0.compiled === p } ?? 0 }
+        var unitOf: [ObjectIdentifier: Int] = [:]
+        for (i, u) in units.enumerated() { unitOf[ObjectIdentifier(u.compiled)] = i }
+        let order = compiled.policies.map { unitOf[ObjectIdentifier($0)] ?? 0 }
         self.compiled = compiled
         self.snapshots = order.map { units[$0].snapshot }
         self.sourceMaps = order.map { units[$0].sourceMap }

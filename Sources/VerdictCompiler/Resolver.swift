@@ -36,6 +36,11 @@ struct ResolvedPolicy: Sendable {
 
 /// Stage 4 of loading: resolves `extends` chains.
 enum Resolver {
+    /// The most policies one `extends` chain may hold, the policy itself
+    /// included: resolving and merging a chain costs its length, for every
+    /// policy in it.
+    static let maxExtendsDepth = 32
+
     /// Resolves every policy; reports duplicate names, unknown bases and `extends` cycles.
     /// `unreadable` names files that failed to parse or decode: a base missing
     /// for that reason is not reported again (the file's own errors are).
@@ -53,8 +58,20 @@ enum Resolver {
         for name in names {
             ordered += versions(of: name, byName[name] ?? [], log: &log)
         }
+        let depths = chainLengths(byName)
         var out: [ResolvedPolicy] = []
         for d in ordered {
+            if let n = depths[d.name], n > maxExtendsDepth {
+                // Reported once, where the chain first grows too long; the
+                // policies below that one cannot load either.
+                if n == maxExtendsDepth + 1, let at = d.extendsAt {
+                    log.error(
+                        .extendsTooDeep, at,
+                        "`\(d.name)` extends a chain of \(maxExtendsDepth) policies; at most \(maxExtendsDepth) may be chained by `extends` (docs/limits.md)",
+                        help: "extend a base nearer the root, or merge intermediate policies")
+                }
+                continue
+            }
             // Walk up the chain.
             var chain: [PolicyDocument] = [d]
             var seen: Set<String> = [d.name]
@@ -92,11 +109,57 @@ enum Resolver {
                 }
                 seen.insert(parent)
                 chain.append(p)
+                // Only a chain that meets a cycle or an unknown base far up
+                // gets here this long: say so rather than walk it.
+                if chain.count > maxExtendsDepth {
+                    if let at = d.extendsAt {
+                        log.error(
+                            .extendsTooDeep, at,
+                            "`\(d.name)` extends a chain of more than \(maxExtendsDepth) policies; at most \(maxExtendsDepth) may be chained by `extends` (docs/limits.md)",
+                            help: "extend a base nearer the root, or merge intermediate policies")
+                    }
+                    broken = true
+                    break
+                }
             }
             if broken { continue }
             out.append(merge(Array(chain.reversed()), log: &log))
         }
         return out
+    }
+
+    /// Each policy's chain length (1 for a policy that extends none), when
+    /// its chain reaches a root; none for one that meets a cycle or an
+    /// unknown base (reported when its chain is walked). Each name is walked
+    /// once: linear in the number of policies, however long the chains.
+    static func chainLengths(_ byName: [String: [PolicyDocument]]) -> [String: Int] {
+        var length: [String: Int] = [:]
+        var broken: Set<String> = []
+        for start in byName.keys.sorted() where length[start] == nil && !broken.contains(start) {
+            var path: [String] = []
+            var onPath: Set<String> = []
+            var cur = start
+            var base: Int?  // the length of the chain above `path`, or nil when broken
+            while true {
+                if let n = length[cur] {
+                    base = n
+                    break
+                }
+                if broken.contains(cur) || onPath.contains(cur) { break }
+                guard let doc = byName[cur]?.first else { break }
+                path.append(cur)
+                onPath.insert(cur)
+                guard let parent = doc.extends else {
+                    base = 0
+                    break
+                }
+                cur = parent
+            }
+            for (i, name) in path.reversed().enumerated() {
+                if let base { length[name] = base + i + 1 } else { broken.insert(name) }
+            }
+        }
+        return length
     }
 
     /// The documents of one policy name that can stand side by side: one, or

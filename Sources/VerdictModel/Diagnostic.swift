@@ -55,6 +55,7 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
     public static let ambiguousVersions = DiagnosticCode("E0312", "ambiguous-versions")
     public static let versionedBase = DiagnosticCode("E0313", "versioned-base")
     public static let datedBy = DiagnosticCode("E0314", "dated-by")
+    public static let extendsTooDeep = DiagnosticCode("E0315", "extends-too-deep")
 
     // E04xx: declarations (inputs, parameters, rules, catalogues).
     public static let missingType = DiagnosticCode("E0401", "missing-type")
@@ -127,7 +128,7 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
         conflictingKeys, unsupportedFormat,
         duplicatePolicy, unknownBase, extendsCycle, duplicateInput, allAbstract, missingAppliesTo,
         abstractWithAppliesTo, overlappingPolicies, selectorUnknownInput, selectorType, selectorValue,
-        ambiguousVersions, versionedBase, datedBy,
+        ambiguousVersions, versionedBase, datedBy, extendsTooDeep,
         missingType, missingClause, missingLabel, missingValue, missingBody, typeMismatch, outOfRange, minAboveMax,
         notAnEnumValue, reservedName, nameClash, unknownCatalog, unknownCatalogEntry, duplicateItem, tableShape,
         itemsShape,

@@ -23,6 +23,32 @@ public enum DiagnosticRenderer {
     }
 
     public static func render(_ d: PolicyDiagnostic, source: [UInt8]?, colour: Bool = false) -> String {
+        render(d, lines: source.map(LineIndex.init), colour: colour)
+    }
+
+    /// Every diagnostic, each file's lines found once (5,000 problems in one
+    /// file are rendered in one pass over it, not one pass each).
+    public static func renderAll(
+        _ diagnostics: [PolicyDiagnostic], sources: [String: [UInt8]], colour: Bool = false
+    ) -> String {
+        var indexes: [String: LineIndex] = [:]
+        var out = ""
+        for d in diagnostics {
+            var lines: LineIndex?
+            if d.line > 0, let source = sources[d.file] {
+                lines = indexes[d.file] ?? LineIndex(source)
+                indexes[d.file] = lines
+            }
+            out += render(d, lines: lines, colour: colour)
+        }
+        return out
+    }
+
+    /// The most characters of a source line shown under a diagnostic: a
+    /// longer line is cut to a window around the place, marked with `…`.
+    static let maxShown = 120
+
+    static func render(_ d: PolicyDiagnostic, lines: LineIndex?, colour: Bool) -> String {
         let c = Palette(d, colour: colour)
         let head = "\(c.severity)\(d.severity.rawValue)\(c.reset)\(c.bold): \(d.message) [\(d.code)]\(c.reset)\n"
         let helpLine = d.help.map { "   \(c.help)help:\(c.reset) \($0)\n" } ?? ""
@@ -30,24 +56,50 @@ public enum DiagnosticRenderer {
             return "\(c.bold)\(d.file):\(c.reset) " + head + helpLine
         }
         var out = "\(c.bold)\(d.file):\(d.line):\(d.column):\(c.reset) " + head
-        if let source, let text = lineText(source, line: d.line) {
-            let scalars = Array(text.unicodeScalars)
+        if let text = lines?.line(d.line) {
+            var scalars = Array(text.unicodeScalars).map(printable)
+            var column = d.column
+            var length = d.length
+            // A long line (an 8 MB expression): show a window around the place.
+            var prefix = "", suffix = ""
+            if scalars.count > maxShown {
+                let start = max(0, min(column - 1 - maxShown / 3, scalars.count - maxShown))
+                let end = min(scalars.count, start + maxShown)
+                if start > 0 { prefix = "…" }
+                if end < scalars.count { suffix = "…" }
+                scalars = Array(scalars[start..<end])
+                column = column - start + (prefix.isEmpty ? 0 : 1)
+                length = min(length, end - (d.column - 1))
+            }
+            let shown = prefix + String(String.UnicodeScalarView(scalars)) + suffix
+            let all = Array(shown.unicodeScalars)
             // Keep tabs so the caret lines up under them.
             var pad = ""
-            for (i, s) in scalars.enumerated() where i < d.column - 1 {
+            for (i, s) in all.enumerated() where i < column - 1 {
                 pad.unicodeScalars.append(s == "\t" ? "\t" : (isWide(s) ? "　" : " "))
             }
-            let remaining = max(1, min(d.length, scalars.count - (d.column - 1)))
+            let remaining = max(1, min(length, all.count - (column - 1)))
             var marks = "^"
             if remaining > 1 {
                 for i in 1..<remaining {
-                    let idx = d.column - 1 + i
-                    marks += (idx < scalars.count && isWide(scalars[idx])) ? "～" : "~"
+                    let idx = column - 1 + i
+                    marks += (idx < all.count && isWide(all[idx])) ? "～" : "~"
                 }
             }
-            out += "   \(text)\n   \(pad)\(c.caret)\(marks)\(c.reset)\n"
+            out += "   \(shown)\n   \(pad)\(c.caret)\(marks)\(c.reset)\n"
         }
         return out + helpLine
+    }
+
+    /// What a terminal can show in one column: control characters (a NUL in
+    /// a UTF-16 file, an escape) become `�`, so that no byte of a file is
+    /// sent to the terminal raw.
+    static func printable(_ s: Unicode.Scalar) -> Unicode.Scalar {
+        switch s.value {
+        case 0x09: return s
+        case 0x00..<0x20, 0x7F..<0xA0, 0x2028, 0x2029: return "\u{FFFD}"
+        default: return s
+        }
     }
 
     /// One JSON object and a newline, for editors and CI:
@@ -89,24 +141,30 @@ public enum DiagnosticRenderer {
     }
 
     static func lineText(_ source: [UInt8], line: Int) -> String? {
-        guard line >= 1 else { return nil }
-        var current = 1
-        var start = 0
-        var i = 0
-        while i < source.count {
-            if current == line { break }
-            if source[i] == UInt8(ascii: "\n") {
-                current += 1
-                start = i + 1
-            }
-            i += 1
-        }
-        guard current == line, start <= source.count else { return nil }
-        var end = start
-        while end < source.count, source[end] != UInt8(ascii: "\n") { end += 1 }
-        var slice = source[start..<end]
-        if slice.last == UInt8(ascii: "\r") { slice = slice.dropLast() }
-        return String(decoding: slice, as: UTF8.self)
+        LineIndex(source).line(line)
+    }
+}
+
+/// Where each line of a file starts, found once.
+struct LineIndex {
+    let source: [UInt8]
+    let starts: [Int]
+
+    init(_ source: [UInt8]) {
+        self.source = source
+        var starts = [0]
+        for (i, b) in source.enumerated() where b == UInt8(ascii: "\n") { starts.append(i + 1) }
+        self.starts = starts
+    }
+
+    /// Line `n` (1-based) without its line end, decoded as UTF-8 (invalid bytes as `�`).
+    func line(_ n: Int) -> String? {
+        guard n >= 1, n <= starts.count else { return nil }
+        let start = starts[n - 1]
+        var end = n < starts.count ? starts[n] - 1 : source.count
+        if end > start, source[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        guard start <= end else { return nil }
+        return String(decoding: source[start..<end], as: UTF8.self)
     }
 }
 
