@@ -218,3 +218,66 @@ public enum CELSourceText {
         return String(out)
     }
 }
+
+/// Characters that make two names look alike while they differ: invisible
+/// ones (a zero-width space pasted from a document) and letters of other
+/// scripts that look like Latin ones (a Cyrillic `а`). Messages name them by
+/// code point, since the text itself cannot show the difference.
+public enum LookAlike {
+    /// Latin letters and digits that letters of other scripts are mistaken for.
+    static let confusable: [UInt32: Character] = [
+        0x0430: "a", 0x0435: "e", 0x043E: "o", 0x0440: "p", 0x0441: "c", 0x0443: "y", 0x0445: "x", 0x0456: "i",
+        0x0458: "j", 0x0455: "s", 0x04BB: "h", 0x0501: "d", 0x0410: "A", 0x0412: "B", 0x0415: "E", 0x041A: "K",
+        0x041C: "M", 0x041D: "H", 0x041E: "O", 0x0420: "P", 0x0421: "C", 0x0422: "T", 0x0425: "X", 0x0406: "I",
+        0x03BF: "o", 0x03B1: "a", 0x03BD: "v", 0x03B9: "i", 0x039F: "O", 0x0391: "A", 0x0392: "B", 0x0395: "E",
+        0x0397: "H", 0x0399: "I", 0x039A: "K", 0x039C: "M", 0x039D: "N", 0x03A1: "P", 0x03A4: "T", 0x03A7: "X",
+        0x0131: "i", 0x2010: "-", 0x2011: "-", 0x2012: "-", 0x2013: "-", 0x2212: "-", 0x2018: "'", 0x2019: "'",
+        0x201C: "\"", 0x201D: "\"", 0x00B4: "'",
+    ]
+
+    /// `U+200B ZERO WIDTH SPACE`.
+    public static func name(_ s: Unicode.Scalar) -> String {
+        let hex = String(s.value, radix: 16, uppercase: true)
+        let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        guard let name = s.properties.name ?? s.properties.nameAlias else { return code }
+        return "\(code) \(name)"
+    }
+
+    /// `U+0430 CYRILLIC SMALL LETTER A, which looks like `a``.
+    public static func character(_ s: Unicode.Scalar) -> String {
+        kind(s).map { "\(name(s)), \($0)" } ?? name(s)
+    }
+
+    /// What the character looks like, when it is invisible or a look-alike.
+    static func kind(_ s: Unicode.Scalar) -> String? {
+        if s.isASCII { return nil }
+        if let c = confusable[s.value] { return "which looks like `\(c)`" }
+        if (0xFF01...0xFF5E).contains(s.value), let ascii = Unicode.Scalar(s.value - 0xFEE0) {
+            return "a full-width `\(Character(ascii))`"
+        }
+        if s.properties.generalCategory == .format || s.properties.isDefaultIgnorableCodePoint {
+            return "which is invisible"
+        }
+        if s.properties.isWhitespace { return "a space that is not the ordinary one" }
+        return nil
+    }
+
+    /// "it contains U+200B ZERO WIDTH SPACE, which is invisible" for text with
+    /// such characters (the first two named), nil for text without.
+    public static func describe(_ text: String) -> String? {
+        var found: [String] = []
+        var seen = Set<UInt32>()
+        for s in text.unicodeScalars where seen.insert(s.value).inserted {
+            guard let k = kind(s) else { continue }
+            found.append("\(name(s)), \(k)")
+            if found.count == 2 { break }
+        }
+        guard !found.isEmpty else { return nil }
+        return "it contains " + found.joined(separator: "; and ")
+    }
+
+    /// `message`, with the look-alike characters of `text` named after it.
+    public static func note(_ message: String, _ text: String) -> String {
+        describe(text).map { "\(message) (\($0))" } ?? message
+    }
+}

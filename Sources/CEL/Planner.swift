@@ -234,7 +234,7 @@ struct Planner {
 
     mutating func undeclared(_ name: String, offset: Int, length: Int) -> Node {
         report(
-            "undeclared reference to `\(name)`", offset: offset, length: length,
+            LookAlike.note("undeclared reference to `\(name)`", name), offset: offset, length: length,
             help: Suggest.help(for: name, in: candidateNames(near: name), lastSegment: true), kind: .undeclared)
         return errorNode(.undeclaredReference, "undeclared reference to '\(name)' (in container '')")
     }
@@ -612,7 +612,9 @@ struct Planner {
               case .literal(.string(let s)) = lit.kind, !allowed.contains(s) else { return }
         let help = Suggest.help(for: s, in: allowed)
             ?? "allowed values: " + allowed.map { "`\($0)`" }.joined(separator: ", ")
-        report("`\(s)` is not an allowed value of `\(env.variables[slot].name)`", lit, help: help, kind: .value)
+        report(
+            LookAlike.note("`\(s)` is not an allowed value of `\(env.variables[slot].name)`", s), lit, help: help,
+            kind: .value)
     }
 
     mutating func compileHas(_ e: Expr, _ arg: Expr) -> Node {

@@ -171,7 +171,8 @@ struct Lexer {
                 out.append(Token(kind: .punct(op), offset: start, length: 1))
                 continue
             }
-            error("unexpected character `\(String(c).debugDescriptionInner)`", start, 1)
+            let named = c.isASCII ? "`\(String(c).debugDescriptionInner)`" : LookAlike.character(c)
+            error("unexpected character \(named)", start, 1)
         }
     }
 
@@ -388,8 +389,9 @@ struct Parser {
         let scalars = Array(source.unicodeScalars)
         if scalars.count > CELLimits.maxSourceScalars {
             return .failure(CELDiagnostics(diagnostics: [CELDiagnostic(
-                message: "expression is too long: \(scalars.count) characters (limit \(CELLimits.maxSourceScalars))",
-                offset: 0, length: scalars.count, kind: .limit)]))
+                message:
+                    "expression is too long: \(scalars.count) characters, more than the limit of \(CELLimits.maxSourceScalars) (docs/limits.md)",
+                offset: 0, length: 1, help: "split it into rules that name its parts", kind: .limit)]))
         }
         var lexer = Lexer(scalars)
         let toks = lexer.tokenize()
@@ -475,9 +477,23 @@ struct Parser {
     mutating func make(_ kind: Expr.Kind, _ off: Int, _ len: Int, _ children: [Expr]) throws -> Expr {
         let h = (children.map(\.height).max() ?? 0) + 1
         if h > CELLimits.maxHeight {
-            diagnostics.append(CELDiagnostic(
-                message: "expression is nested too deeply (limit \(CELLimits.maxHeight))", offset: off, length: max(1, len),
-                kind: .limit))
+            // A long chain of one operator (`a || b || …`) is deep although
+            // it does not look nested: say which operator, and how to group it.
+            if case .call(nil, let op, let args) = kind, args.count == 2, let shown = Printer.binarySymbols[op],
+                case .call(nil, op, _) = args[0].kind
+            {
+                diagnostics.append(CELDiagnostic(
+                    message:
+                        "more than \(CELLimits.maxHeight) `\(shown)` in a row: an expression may be at most \(CELLimits.maxHeight) operations deep (docs/limits.md)",
+                    offset: off, length: max(1, len),
+                    help: "split it into rules, or group it: `(a \(shown) b) \(shown) (c \(shown) d)` is 2 deep, `a \(shown) b \(shown) c \(shown) d` 3",
+                    kind: .limit))
+            } else {
+                diagnostics.append(CELDiagnostic(
+                    message:
+                        "expression is nested too deeply: more than \(CELLimits.maxHeight) operations inside each other (docs/limits.md)",
+                    offset: off, length: max(1, len), help: "split it into rules that name its parts", kind: .limit))
+            }
             throw ParseFailure()
         }
         return Expr(kind: kind, offset: off, length: max(1, len), height: h)
@@ -487,8 +503,10 @@ struct Parser {
         depth += 1
         if depth > CELLimits.maxNesting {
             diagnostics.append(CELDiagnostic(
-                message: "expression is nested too deeply (limit \(CELLimits.maxNesting))", offset: cur.offset,
-                length: max(1, cur.length), kind: .limit))
+                message:
+                    "expression is nested too deeply: more than \(CELLimits.maxNesting) parentheses, brackets or calls inside each other (docs/limits.md)",
+                offset: cur.offset, length: max(1, cur.length), help: "split it into rules that name its parts",
+                kind: .limit))
             throw ParseFailure()
         }
     }

@@ -980,7 +980,8 @@ struct PolicyCompiler {
         if let deepest = depth.indices.max(by: { depth[$0] < depth[$1] }), depth[deepest] > Self.maxRuleChain {
             error(
                 .ruleChainTooLong, policy.rules[deepest].at,
-                "rule `\(rules[deepest].name)` starts a chain of \(depth[deepest]) rules that depend on each other; at most \(Self.maxRuleChain) are allowed")
+                "rule `\(rules[deepest].name)` starts a chain of \(depth[deepest]) rules that depend on each other; at most \(Self.maxRuleChain) are allowed (docs/limits.md)",
+                help: "let rules read a shared intermediate rule instead of each the one before")
             return nil
         }
         return RuleGraph(inputs: inputs, parameters: parameters, rules: edges)

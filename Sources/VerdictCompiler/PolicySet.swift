@@ -65,19 +65,31 @@ public final class PolicySet: @unchecked Sendable {
                 ], sources: [:])
         }
         // `*.test.yaml` files beside the policies are test files (verdict test), not policies.
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !PolicySet.isTestFile($0) }
+        let listing: [String]
+        switch PolicyFiles.list(directory) {
+        case .success(let names): listing = names
+        case .failure(let reason):
+            throw PolicyLoadError(
+                diagnostics: [
+                    PolicyDiagnostic(.unreadableFile, file: directory, message: "cannot read the folder `\(directory)`: \(reason.text)")
+                ], sources: [:])
+        }
+        let names = listing.filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !PolicySet.isTestFile($0) }
             .sorted()
         var files: [(String, [UInt8])] = []
+        var unreadable: [PolicyDiagnostic] = []
         for name in names {
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw PolicyLoadError(
-                    diagnostics: [PolicyDiagnostic(.unreadableFile, file: path, message: "cannot read `\(path)`")],
-                    sources: [:])
+            switch PolicyFiles.read(path) {
+            case .success(let bytes): files.append((path, bytes))
+            case .failure(let reason):
+                unreadable.append(
+                    PolicyDiagnostic(
+                        reason.tooLarge ? .yamlLimit : .unreadableFile, file: path,
+                        message: "cannot read `\(path)`: \(reason.text)", help: reason.help))
             }
-            files.append((path, [UInt8](data)))
         }
+        if !unreadable.isEmpty { throw PolicyLoadError(diagnostics: unreadable, sources: [:]) }
         if files.isEmpty {
             throw PolicyLoadError(
                 diagnostics: [
@@ -179,5 +191,80 @@ public final class PolicySet: @unchecked Sendable {
         }
         set.warnings = unique
         return set
+    }
+}
+
+/// Reading a policy folder with the reason when it cannot be read: a
+/// folder where a file should be, no permission, a loop of symbolic links,
+/// a FIFO (which would block), a file over the size limit (not read at all).
+enum PolicyFiles {
+    struct Reason: Error {
+        var text: String
+        var tooLarge = false
+        var help: String?
+    }
+
+    /// The largest policy file (VerdictYAML's document limit).
+    static let maxBytes = 16 << 20
+
+    static func list(_ directory: String) -> Result<[String], Reason> {
+        guard let dir = opendir(directory) else { return .failure(Reason(text: words(errno))) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return .success(names)
+    }
+
+    static func read(_ path: String) -> Result<[UInt8], Reason> {
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
+        guard fd >= 0 else { return .failure(Reason(text: words(errno))) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return .failure(Reason(text: words(errno))) }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: return .failure(Reason(text: "it is a folder"))
+        case S_IFIFO: return .failure(Reason(text: "it is a FIFO (a named pipe), not a file"))
+        case S_IFSOCK: return .failure(Reason(text: "it is a socket, not a file"))
+        default: return .failure(Reason(text: "it is a device, not a file"))
+        }
+        let size = Int(info.st_size)
+        if size > maxBytes {
+            return .failure(
+                Reason(
+                    text: "it is \(size) bytes, more than the limit of a policy file (16 MiB, docs/limits.md)",
+                    tooLarge: true, help: "split the policy into a base and policies that `extends` it"))
+        }
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let n = bytes.withUnsafeMutableBytes { raw in
+                Glibc.read(fd, raw.baseAddress.map { $0 + done }, size - done)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(Reason(text: words(errno)))
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return .success(Array(bytes[0..<done]))
+    }
+
+    /// An errno in words, for "cannot read `x`: …".
+    static func words(_ e: Int32) -> String {
+        switch e {
+        case ENOENT: return "no such file or folder"
+        case EACCES, EPERM: return "no permission to read it"
+        case ELOOP: return "a loop of symbolic links"
+        case EISDIR: return "it is a folder"
+        case ENOTDIR: return "a part of its path is not a folder"
+        default: return String(cString: strerror(e)).lowercased()
+        }
     }
 }

@@ -82,7 +82,7 @@ struct PolicyDecoder {
             } else {
                 let near = Suggest.closest(to: k.text, in: allowed)
                 error(
-                    .unknownKey, pair.key, "unknown key `\(k.text)` in \(what)",
+                    .unknownKey, pair.key, LookAlike.note("unknown key `\(k.text)` in \(what)", k.text),
                     help: near.map { "did you mean `\($0)`?" }
                         ?? "allowed keys: \(allowed.map { "`\($0)`" }.joined(separator: ", "))")
                 // Read a misspelt key as the one meant, so that its absence is not reported too.

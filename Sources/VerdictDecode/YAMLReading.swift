@@ -17,6 +17,13 @@ public enum PolicyFileReader {
         case .failure(let errors):
             let layout = YAMLLayout(bytes)
             let diagnostics = errors.diagnostics.map { d in
+                if d.kind == .encoding {
+                    return d.mark.line == 0
+                        ? PolicyDiagnostic(.notUTF8, file: path, message: d.message, help: encodingHelp)
+                        : PolicyDiagnostic(
+                            .notUTF8, file: path, line: d.mark.line, column: d.mark.column, message: d.message,
+                            help: encodingHelp)
+                }
                 if let x = layout.explain(d) {
                     return PolicyDiagnostic(
                         code(d.kind), file: path, line: x.line, column: x.column, length: x.length, message: x.message,
@@ -36,6 +43,8 @@ public enum PolicyFileReader {
         }
     }
 
+    static let encodingHelp = "save the file as UTF-8 (in most editors: \"Save with encoding\" or \"Reopen with encoding\")"
+
     static func code(_ kind: YAMLDiagnostic.Kind) -> DiagnosticCode {
         switch kind {
         case .syntax: .yamlSyntax
@@ -43,6 +52,7 @@ public enum PolicyFileReader {
         case .unsupported: .unsupportedYAML
         case .limit: .yamlLimit
         case .invalid: .invalidYAMLValue
+        case .encoding: .notUTF8
         }
     }
 }
@@ -64,6 +74,15 @@ enum YAMLHints {
         }
         if message.contains("found character that cannot start any token"), message.contains("tab") {
             return "indent with spaces, not tabs"
+        }
+        if message.hasPrefix("nesting deeper than") {
+            return "flatten the structure: a policy needs a handful of levels"
+        }
+        if message.contains("expands beyond the limit") {
+            return "write the repeated part once, as a parameter or in a base policy"
+        }
+        if message.hasPrefix("the file is larger than") {
+            return "split the policy into a base and policies that `extends` it"
         }
         return nil
     }

@@ -28,6 +28,7 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
     public static let unsupportedYAML = DiagnosticCode("E0107", "unsupported-yaml")
     public static let yamlLimit = DiagnosticCode("E0108", "yaml-limit")
     public static let invalidYAMLValue = DiagnosticCode("E0109", "invalid-yaml-value")
+    public static let notUTF8 = DiagnosticCode("E0110", "not-utf8")
 
     // E02xx: the shape of a policy file.
     public static let unknownKey = DiagnosticCode("E0201", "unknown-key")
@@ -123,7 +124,7 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
     /// Every code, in order: the list docs/diagnostics.md documents (a test keeps them in step).
     public static let all: [DiagnosticCode] = [
         noPolicyFolder, unreadableFile, noPolicyFiles, emptyFile, yamlSyntax, duplicateKey, unsupportedYAML, yamlLimit,
-        invalidYAMLValue,
+        invalidYAMLValue, notUTF8,
         unknownKey, wrongShape, missingKey, invalidName, invalidValue, unknownType, duplicateEnumValue,
         conflictingKeys, unsupportedFormat,
         duplicatePolicy, unknownBase, extendsCycle, duplicateInput, allAbstract, missingAppliesTo,

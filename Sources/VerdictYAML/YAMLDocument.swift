@@ -21,7 +21,7 @@ public enum YAMLDocument {
         if bytes.count > limits.maxDocumentBytes {
             return .failure(YAMLDiagnostics(diagnostics: [
                 YAMLDiagnostic(mark: YAMLMark(line: 1, column: 1),
-                               message: "document is larger than \(limits.maxDocumentBytes) bytes", kind: .limit),
+                               message: "the file is larger than \(size(limits.maxDocumentBytes)), the limit of a policy file (docs/limits.md)", kind: .limit),
             ]))
         }
         var input = bytes
@@ -40,6 +40,9 @@ public enum YAMLDocument {
         }
         return .success(root)
     }
+
+    /// `16 MiB`, or `8 bytes` below a MiB.
+    static func size(_ n: Int) -> String { n >= 1 << 20 && n % (1 << 20) == 0 ? "\(n >> 20) MiB" : "\(n) bytes" }
 
     /// Convenience for text already in memory.
     public static func parse(_ text: String, limits: YAMLLimits = .init()) -> Result<YAMLNode?, YAMLDiagnostics> {
@@ -152,6 +155,11 @@ struct TreeBuilder {
         case YAML_MEMORY_ERROR:
             report(YAMLMark(line: 1, column: 1), "out of memory while parsing yaml")
         case YAML_READER_ERROR:
+            // Not UTF-8 text: say what it is and where, in the file's own terms.
+            if let (mark, message) = Encoding.problem(in: input, bomLength: bomLength) {
+                report(mark, message, kind: .encoding)
+                return
+            }
             // Reader errors carry a byte offset, not a mark.
             let offset = Int(clamping: p.problem_offset)
             var message = Self.oneLine(problem)
@@ -163,7 +171,7 @@ struct TreeBuilder {
                     message += " u+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
                 }
             }
-            message += " at byte \(offset + bomLength)"
+            message += " at byte \(offset + bomLength + 1)"
             report(markForByte(offset), message)
         default:
             var message = Self.oneLine(problem)
@@ -328,7 +336,9 @@ struct TreeBuilder {
                 ? event.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
                 : event.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE
             if stack.count >= limits.maxDepth {
-                fatal(start, "nesting deeper than \(limits.maxDepth) levels", kind: .limit)
+                fatal(
+                    start, "nesting deeper than \(limits.maxDepth) levels of mappings and lists, the limit of a policy file (docs/limits.md)",
+                    kind: .limit)
                 return
             }
             let checkedTag = check(tag: tag, at: start, kind: isMapping ? "mapping" : "sequence")
@@ -358,14 +368,14 @@ struct TreeBuilder {
             let (sum, overflow) = expansions.addingReportingOverflow(anchored.count)
             if overflow || sum > limits.maxAliasExpansions {
                 fatal(
-                    start, "alias `*\(name)` expands beyond the limit of \(limits.maxAliasExpansions) nodes", length: length,
+                    start, "alias `*\(name)` expands beyond the limit of \(limits.maxAliasExpansions) nodes (docs/limits.md)", length: length,
                     kind: .limit)
                 return
             }
             expansions = sum
             if stack.count + anchored.height > limits.maxDepth {
                 fatal(
-                    start, "nesting deeper than \(limits.maxDepth) levels (through alias `*\(name)`)", length: length,
+                    start, "nesting deeper than \(limits.maxDepth) levels of mappings and lists (through alias `*\(name)`), the limit of a policy file (docs/limits.md)", length: length,
                     kind: .limit)
                 return
             }
@@ -502,5 +512,76 @@ struct TreeBuilder {
             return nil
         }
         return frame.seenKeys[text]
+    }
+}
+
+/// What makes bytes not UTF-8 text, found after libyaml refuses them (so a
+/// good file pays nothing): a UTF-16 or UTF-32 file, a NUL byte, or the first
+/// byte that is not part of a UTF-8 character, by line, column and byte.
+enum Encoding {
+    /// The mark (line 0: the whole file) and the message, or nil when the bytes are UTF-8 without NULs.
+    static func problem(in input: [UInt8], bomLength: Int) -> (YAMLMark, String)? {
+        let wholeFile = YAMLMark(line: 0, column: 0)
+        if input.starts(with: [0xFF, 0xFE, 0, 0]) || input.starts(with: [0, 0, 0xFE, 0xFF]) {
+            return (wholeFile, "the file is UTF-32 (it starts with a UTF-32 byte order mark), not UTF-8")
+        }
+        if input.starts(with: [0xFF, 0xFE]) || input.starts(with: [0xFE, 0xFF]) {
+            return (wholeFile, "the file is UTF-16 (it starts with a UTF-16 byte order mark), not UTF-8")
+        }
+        let sample = input.prefix(4096)
+        let nuls = sample.lazy.filter { $0 == 0 }.count
+        if nuls > 0, nuls * 4 >= sample.count {
+            return (wholeFile, "the file looks like UTF-16 or UTF-32 (\(nuls) of its first \(sample.count) bytes are NUL), not UTF-8")
+        }
+        var line = 1
+        var column = 1
+        var i = 0
+        while i < input.count {
+            let b = input[i]
+            let width = sequenceLength(input, at: i)
+            guard width > 0 else {
+                return (
+                    YAMLMark(line: line, column: column),
+                    "byte 0x\(hex(b)) (byte \(i + bomLength + 1) of the file) is not UTF-8: the file is in another encoding (Latin-1, GBK…)"
+                )
+            }
+            if b == 0 {
+                return (
+                    YAMLMark(line: line, column: column),
+                    "a NUL byte (byte \(i + bomLength + 1) of the file): a policy file is text, without NULs")
+            }
+            if b == 0x0A {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+            i += width
+        }
+        return nil
+    }
+
+    static func hex(_ b: UInt8) -> String {
+        let h = String(b, radix: 16, uppercase: true)
+        return h.count < 2 ? "0" + h : h
+    }
+
+    /// The length of the well-formed UTF-8 sequence at `i`, or 0.
+    static func sequenceLength(_ s: [UInt8], at i: Int) -> Int {
+        let b = s[i]
+        if b < 0x80 { return 1 }
+        func cont(_ k: Int, _ lo: UInt8 = 0x80, _ hi: UInt8 = 0xBF) -> Bool {
+            i + k < s.count && s[i + k] >= lo && s[i + k] <= hi
+        }
+        switch b {
+        case 0xC2...0xDF: return cont(1) ? 2 : 0
+        case 0xE0: return cont(1, 0xA0) && cont(2) ? 3 : 0
+        case 0xE1...0xEC, 0xEE...0xEF: return cont(1) && cont(2) ? 3 : 0
+        case 0xED: return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0
+        case 0xF0: return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0
+        case 0xF1...0xF3: return cont(1) && cont(2) && cont(3) ? 4 : 0
+        case 0xF4: return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0
+        default: return 0
+        }
     }
 }

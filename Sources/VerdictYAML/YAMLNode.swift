@@ -128,6 +128,9 @@ public struct YAMLDiagnostic: Error, Hashable, Sendable, CustomStringConvertible
         case limit
         /// An alias without its anchor, or a value its explicit tag does not fit.
         case invalid
+        /// The file is not UTF-8 text (UTF-16, Latin-1, a NUL byte). Line 0:
+        /// the whole file (its lines cannot be shown).
+        case encoding
     }
     public var kind: Kind
     public var mark: YAMLMark
