@@ -123,6 +123,15 @@ let package = Package(
             dependencies: ["VerdictServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "VerdictServerTests", dependencies: ["VerdictServer", "VerdictServerMain", "VerdictYAML"]),
+        // What the fuzzers exercise (Fuzz/run.sh), one function per target; the tests replay its corpora.
+        .target(
+            name: "VerdictFuzzing",
+            dependencies: [
+                "CEL", "VerdictCompiler", "VerdictDecode", "VerdictJSON", "VerdictJSONWriter", "VerdictModel",
+                "VerdictOutput", "VerdictRuntime", "VerdictYAML",
+            ]),
+        // The libFuzzer driver (built with -sanitize=fuzzer -DFUZZING), or a replayer of inputs.
+        .executableTarget(name: "verdict-fuzz", dependencies: ["VerdictFuzzing", "VerdictJSON"], path: "Sources/VerdictFuzz"),
         .testTarget(name: "VerdictYAMLTests", dependencies: ["VerdictYAML"]),
         .testTarget(name: "VerdictJSONTests", dependencies: ["VerdictJSON", "VerdictJSONWriter"]),
         .testTarget(name: "CELTests", dependencies: ["CEL"]),
@@ -130,7 +139,7 @@ let package = Package(
             name: "VerdictEngineTests",
             dependencies: [
                 "VerdictOutput", "VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictDecode", "CEL",
-                "VerdictJSON", "VerdictJSONWriter", "VerdictYAML", "VerdictDiff", "VerdictTestRunner",
+                "VerdictJSON", "VerdictJSONWriter", "VerdictYAML", "VerdictDiff", "VerdictTestRunner", "VerdictFuzzing",
             ]),
         .testTarget(name: "VerdictCLITests", dependencies: ["VerdictCLI"]),
         .testTarget(name: "VerdictAuditTests", dependencies: ["VerdictAudit", "VerdictCompiler"]),

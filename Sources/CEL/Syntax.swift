@@ -877,8 +877,14 @@ enum Printer {
                 writeChild(args[0], parens: precedence(args[0]) < 7, into: &out)
             case "-_" where args.count == 1:
                 out += "-"
-                // Parenthesize negative literals so "-(-1)" does not print as "--1".
-                writeChild(args[0], parens: precedence(args[0]) <= 7 && !isUnaryCall(args[0], "-_"), into: &out)
+                // Parenthesize negative literals so "-(-1)" does not print as "--1",
+                // and any number, so that "-(0)" does not read back as the literal -0
+                // (the canonical text must parse to itself: found by the cel fuzzer).
+                var number = false
+                if case .literal(.int) = args[0].kind { number = true }
+                if case .literal(.double) = args[0].kind { number = true }
+                writeChild(
+                    args[0], parens: number || (precedence(args[0]) <= 7 && !isUnaryCall(args[0], "-_")), into: &out)
             case "_[_]" where args.count == 2:
                 writeChild(args[0], parens: precedence(args[0]) < 8, into: &out)
                 out += "["

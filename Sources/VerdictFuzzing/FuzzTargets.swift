@@ -1,0 +1,198 @@
+import CEL
+import VerdictCompiler
+import VerdictDecode
+import VerdictJSON
+import VerdictJSONWriter
+import VerdictModel
+import VerdictOutput
+import VerdictRuntime
+import VerdictYAML
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What the fuzzers exercise, one function per target: each takes any bytes
+/// and must return without crashing, hanging or breaking an invariant (it
+/// returns a description of a broken invariant, nil when all hold). The
+/// libFuzzer driver (`verdict-fuzz`) aborts on a description; the test
+/// suite replays the seed corpora and every past finding
+/// (Fuzz/regressions) through the same functions.
+public enum FuzzTarget: String, CaseIterable, Sendable {
+    /// A ticket line through the strict JSON reader.
+    case ticket
+    /// A policy file through YAML, the decoder, the compiler, the checks and the diagnostic renderer.
+    case policy
+    /// An expression through the CEL parser, checker, cost estimate and evaluator.
+    case cel
+    /// JSON Lines through the whole eval path (framing, routing, binding, rules, answers, explanations).
+    case eval
+
+    public func run(_ data: UnsafeRawBufferPointer) -> String? {
+        switch self {
+        case .ticket: return Self.ticket(data)
+        case .policy: return Self.policy(Array(data))
+        case .cel: return Self.cel(String(decoding: data, as: UTF8.self))
+        case .eval: return Self.eval(Array(data))
+        }
+    }
+
+    public func run(_ bytes: [UInt8]) -> String? { bytes.withUnsafeBytes { run($0) } }
+
+    static func ticket(_ data: UnsafeRawBufferPointer) -> String? {
+        switch JSONReader.parse(data) {
+        case .success(let v):
+            // What parses as a ticket describes itself without trapping.
+            _ = InputPlan.describe(v)
+        case .failure(let e):
+            if e.offset < 0 || e.offset > data.count { return "error offset \(e.offset) outside \(data.count) bytes" }
+        }
+        return nil
+    }
+
+    static func policy(_ bytes: [UInt8]) -> String? {
+        let files = [(path: "fuzz.yaml", bytes: bytes)]
+        do {
+            let set = try PolicySet.load(files: files)
+            _ = DiagnosticRenderer.renderAll(set.warnings, sources: set.sources)
+            for p in set.policies { _ = p.digest }
+        } catch {
+            if error.diagnostics.isEmpty { return "a policy that does not load, without a diagnostic" }
+            let text = DiagnosticRenderer.renderAll(error.diagnostics, sources: error.sources)
+            if text.utf8.contains(0) { return "a NUL in rendered diagnostics" }
+        }
+        return nil
+    }
+
+    /// The variables an expression may use: one of each kind.
+    static let environment: (CELEnvironment, [CELValue]) = {
+        var env = CELEnvironment()
+        var values: [CELValue] = []
+        func add(_ name: String, _ type: CELType, _ value: CELValue) {
+            env.declare(variable: name, type: type)
+            values.append(value)
+        }
+        add("x", .int, .int(7))
+        add("y", .double, .double(2.5))
+        add("s", .string, .string("repair"))
+        add("b", .bool, .bool(true))
+        add("tags", .list(.string), .list([.string("a"), .string("b"), .string("c")]))
+        add("m", .map(.string, .int), .map((try? CELMap(entries: [(.string("k"), .int(1))])) ?? CELMap()))
+        add("d", .date, CELDate.parse("2026-03-14").map(CELValue.date) ?? .null)
+        add("t", .timestamp, CELTimestamp.parse("2026-03-14T09:30:00+08:00").map(CELValue.timestamp) ?? .null)
+        add("n", .dyn, .null)
+        return (env, values)
+    }()
+
+    static func cel(_ text: String) -> String? {
+        let (env, values) = environment
+        let activation = CELArrayActivation(values: values)
+        for checked in [true, false] {
+            let compiled = checked ? env.compile(text) : env.compileUnchecked(text)
+            guard case .success(let program) = compiled else { continue }
+            _ = program.estimateCost { _ in nil }
+            _ = program.evaluate(activation)
+            _ = program.traced().evaluate(activation)
+            // The canonical text is an expression that means the same.
+            let again = checked ? env.compile(program.canonicalText) : env.compileUnchecked(program.canonicalText)
+            guard case .success(let reparsed) = again else {
+                return "canonical text `\(program.canonicalText)` of `\(text)` does not compile"
+            }
+            if reparsed.canonicalText != program.canonicalText {
+                return "canonical text is not stable: `\(program.canonicalText)` → `\(reparsed.canonicalText)`"
+            }
+        }
+        return nil
+    }
+
+    /// The shipped policies, loaded once (`VERDICT_FUZZ_POLICIES`, else ./policies).
+    nonisolated(unsafe) static var sinks: [TicketSink]? = nil
+
+    public static func policiesFolder() -> String {
+        guard let p = getenv("VERDICT_FUZZ_POLICIES") else { return "policies" }
+        return String(cString: p)
+    }
+
+    static func loadSinks() -> [TicketSink] {
+        if let sinks { return sinks }
+        guard let set = try? PolicySet.load(directory: policiesFolder(), warnings: false) else {
+            sinks = []
+            return []
+        }
+        let plan = AskPlan(allOf: set.compiled)
+        let made = [TicketSink(policies: set, plan: plan), TicketSink(policies: set, plan: plan, explain: true)]
+        sinks = made
+        return made
+    }
+
+    static func eval(_ bytes: [UInt8]) -> String? {
+        for sink in loadSinks() {
+            var offset = 0
+            var written = 0
+            let summary = TicketStream(chunkBytes: 4096).run(
+                sink,
+                read: { buffer in
+                    let n = min(buffer.count, bytes.count - offset)
+                    guard n > 0, let base = buffer.baseAddress else { return 0 }
+                    bytes.withUnsafeBytes { src in
+                        if let s = src.baseAddress { base.copyMemory(from: s + offset, byteCount: n) }
+                    }
+                    offset += n
+                    return n
+                },
+                write: { out in
+                    written += out.filter { $0 == 10 }.count
+                    return true
+                })
+            // One output line per line framed, whatever it holds.
+            if written != summary.lines { return "\(summary.lines) ticket lines gave \(written) answer lines" }
+        }
+        return nil
+    }
+}
+
+/// The differential test's side of verdict (Tests/Differential/cel_diff.py):
+/// each expression evaluated in `FuzzTarget.environment`, its value as one
+/// line of JSON in a form both implementations can be compared in:
+/// `{"int":8}`, `{"double":2.5}`, `{"string":"a"}`, `{"bool":true}`,
+/// `{"null":null}`, `{"list":[…]}`, `{"map":[[k,v],…]}`, `{"error":"…"}`
+/// (an evaluation error) or `{"invalid":"…"}` (the expression does not compile).
+public enum DifferentialValues {
+    public static func line(_ expression: String) -> String {
+        let (env, values) = FuzzTarget.environment
+        switch env.compile(expression) {
+        case .failure(let d):
+            return object("invalid", string(d.diagnostics.first?.message ?? ""))
+        case .success(let program):
+            return json(program.evaluate(CELArrayActivation(values: values)))
+        }
+    }
+
+    static func object(_ key: String, _ value: String) -> String { "{\"\(key)\":\(value)}" }
+
+    static func string(_ s: String) -> String {
+        var w = JSONWriter(capacity: s.utf8.count + 2)
+        w.string(s)
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    static func json(_ v: CELValue) -> String {
+        switch v {
+        case .null: return object("null", "null")
+        case .bool(let b): return object("bool", b ? "true" : "false")
+        case .int(let i): return object("int", String(i))
+        case .double(let d):
+            if d.isNaN { return object("double", "\"NaN\"") }
+            if d.isInfinite { return object("double", d > 0 ? "\"Infinity\"" : "\"-Infinity\"") }
+            return object("double", "\(d)")
+        case .string(let s): return object("string", string(s))
+        case .list(let items): return object("list", "[" + items.map(json).joined(separator: ",") + "]")
+        case .map(let m):
+            return object("map", "[" + m.entries.map { "[\(json($0.key)),\(json($0.value))]" }.joined(separator: ",") + "]")
+        case .error(let e): return object("error", string(e.message))
+        case .date, .timestamp: return object("other", string(v.celLiteral))
+        }
+    }
+}
