@@ -12,7 +12,7 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
         p.arguments = ["-c", script]
-        p.environment = ["V": try Binary.require(), "PATH": "/usr/bin:/bin"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["V": try Binary.require()]) { $1 }
         p.currentDirectoryURL = URL(fileURLWithPath: Repo.root)
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

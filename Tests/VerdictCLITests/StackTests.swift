@@ -14,7 +14,7 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
         p.arguments = ["-c", "ulimit -s 256 && exec \"$V\" \(quoted) < '\(dir.path)/stdin'"]
-        p.environment = ["V": try Binary.require(), "PATH": "/usr/bin:/bin"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["V": try Binary.require()]) { $1 }
         p.currentDirectoryURL = URL(fileURLWithPath: cwd)
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

@@ -97,3 +97,40 @@ import CEL
                 == ds.map { DiagnosticRenderer.render($0, source: sources["f.yaml"]) }.joined())
     }
 }
+
+/// Large enough that the compile of expressions and the table analysis run
+/// on several threads (`Threads.concurrentPerform`): what CI's ThreadSanitizer
+/// run watches. The same answers as one thread would give.
+@Suite struct ParallelLoadingTests {
+    @Test func aPolicyBigEnoughToLoadInParallel() throws {
+        var text = """
+            verdict: 1
+            policy: big
+            applies_to: {market: a}
+            inputs:
+              market: {type: string, label: {zh: 市, en: Market}}
+              n: {type: int, label: {zh: 数, en: N}}
+            rules:
+
+            """
+        for i in 0..<300 {
+            text += """
+                  t\(i):
+                    type: int
+                    decision: true
+                    clause: "1"
+                    label: {zh: 表, en: T}
+                    table:
+                      hit: first
+                      rows:
+                        - {when: "n > \(i)", then: "\(i)", clause: "1"}
+                        - {when: "n < \(-i)", then: "\(-i)", clause: "1"}
+
+                """
+        }
+        let set = try PolicySet.load(files: files(text, name: "big.yaml"))
+        #expect(set.policies.count == 1)
+        // Every table lacks the rows between -i and i: one gap warning each (but t0's `n == 0`).
+        #expect(set.warnings.filter { $0.code == .tableGap }.count == 300, "\(set.warnings.count)")
+    }
+}
