@@ -185,7 +185,9 @@ public struct TicketStream {
                 let round = min(count - from, perWorker * workers)
                 let part = (round + workers - 1) / workers
                 let start = from
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                // Workers with an explicit stack: Dispatch's get `ulimit -s`, too
+                // small for the deepest policy the limits allow (docs/limits.md).
+                Threads.concurrentPerform(iterations: workers) { w in
                     let lines = (start + min(round, w * part))..<(start + min(round, (w + 1) * part))
                     var out = results.take(w)
                     shared.sinks[w].process(shared.framer, lines: lines, into: &out)

@@ -39,20 +39,25 @@ public final class TicketActivation: CELActivation {
 
     /// Binds a ticket's inputs and forgets everything computed for the previous one.
     public func reset(ticket: JSONObject) {
-        // Copy element by element: assigning the template would share its
-        // storage and make the first write below copy the whole array.
-        for i in ready.indices { ready[i] = readyTemplate[i] }
-        budget?.reset()
-        pendingGroups.removeAll(keepingCapacity: true)
+        startTicket()
         policy.inputs.bind(ticket, values: &values, pendingGroups: &pendingGroups)
         // Object inputs the ticket omitted (or got wrong) already hold null or an error.
         for slot in policy.groupSlots where !pendingGroups.contains(slot) { ready[slot] = true }
     }
 
+    /// Forgets the previous ticket: nothing computed, the whole budget of steps.
+    @inline(__always)
+    private func startTicket() {
+        // Copy element by element: assigning the template would share its
+        // storage and make the first write below copy the whole array.
+        for i in ready.indices { ready[i] = readyTemplate[i] }
+        budget?.reset()
+        pendingGroups.removeAll(keepingCapacity: true)
+    }
+
     /// Binds a ticket read by the fast path (`FieldScanner`) through `plan`.
     func reset(scanner: FieldScanner, line: UnsafeRawBufferPointer, plan: FastInputPlan) {
-        for i in ready.indices { ready[i] = readyTemplate[i] }
-        pendingGroups.removeAll(keepingCapacity: true)
+        startTicket()
         plan.bind(scanner, line, values: &values, pendingGroups: &pendingGroups)
         for slot in policy.groupSlots where !pendingGroups.contains(slot) { ready[slot] = true }
     }
