@@ -127,8 +127,8 @@ let package = Package(
         .target(
             name: "VerdictFuzzing",
             dependencies: [
-                "CEL", "VerdictCompiler", "VerdictDecode", "VerdictJSON", "VerdictJSONWriter", "VerdictModel",
-                "VerdictOutput", "VerdictRuntime", "VerdictYAML",
+                "CEL", "VerdictCompiler", "VerdictDecode", "VerdictDiff", "VerdictJSON", "VerdictJSONWriter",
+                "VerdictModel", "VerdictOutput", "VerdictRuntime", "VerdictYAML",
             ]),
         // The libFuzzer driver (built with -sanitize=fuzzer -DFUZZING), or a replayer of inputs.
         .executableTarget(name: "verdict-fuzz", dependencies: ["VerdictFuzzing", "VerdictJSON"], path: "Sources/VerdictFuzz"),

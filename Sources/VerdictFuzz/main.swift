@@ -44,6 +44,20 @@ func runOne(_ data: UnsafeRawBufferPointer) -> Int32 {
     ) -> Int32
 #endif
 
+/// A file's bytes, or nil when it cannot be opened.
+func contents(_ path: String) -> [UInt8]? {
+    guard let f = fopen(path, "rb") else { return nil }
+    defer { fclose(f) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, f)
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return bytes
+}
+
 let args = CommandLine.arguments
 // `verdict-fuzz values`: one expression per line of stdin (a JSON string),
 // one JSON value per line on stdout, for the differential test against
@@ -54,6 +68,20 @@ if args.count == 2, args[1] == "values" {
         if case .success(.string(let s)) = JSONReader.parse(line) { expression = s }
         print(DifferentialValues.line(expression))
     }
+    exit(0)
+}
+// `verdict-fuzz threads TICKETS.jsonl`: the work that runs on several
+// threads, for a ThreadSanitizer build (.ci/run).
+if args.count == 3, args[1] == "threads" {
+    guard let tickets = contents(args[2]) else {
+        say("verdict-fuzz: cannot read \(args[2])\n")
+        exit(2)
+    }
+    if let problem = ThreadedWork.run(policies: FuzzTarget.policiesFolder(), tickets: tickets) {
+        say("verdict-fuzz: threads: \(problem)\n")
+        exit(1)
+    }
+    print("verdict-fuzz: threads: parallel compile, table analysis and eval workers agree")
     exit(0)
 }
 guard args.count >= 2, let target = FuzzTarget(rawValue: args[1]) else {
@@ -90,15 +118,7 @@ selected = target
             for n in names.sorted() { replay(path + "/" + n) }
             return
         }
-        guard let f = fopen(path, "rb") else { return }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        fclose(f)
+        guard let bytes = contents(path) else { return }
         _ = bytes.withUnsafeBytes { runOne($0) }
         count += 1
     }

@@ -1,6 +1,7 @@
 import CEL
 import VerdictCompiler
 import VerdictDecode
+import VerdictDiff
 import VerdictJSON
 import VerdictJSONWriter
 import VerdictModel
@@ -129,19 +130,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
     static func eval(_ bytes: [UInt8]) -> String? {
         for sink in loadSinks() {
-            var offset = 0
             var written = 0
             let summary = TicketStream(chunkBytes: 4096).run(
                 sink,
-                read: { buffer in
-                    let n = min(buffer.count, bytes.count - offset)
-                    guard n > 0, let base = buffer.baseAddress else { return 0 }
-                    bytes.withUnsafeBytes { src in
-                        if let s = src.baseAddress { base.copyMemory(from: s + offset, byteCount: n) }
-                    }
-                    offset += n
-                    return n
-                },
+                read: MemoryInput(bytes).read,
                 write: { out in
                     written += out.filter { $0 == 10 }.count
                     return true
@@ -194,5 +186,95 @@ public enum DifferentialValues {
         case .error(let e): return object("error", string(e.message))
         case .date, .timestamp: return object("other", string(v.celLiteral))
         }
+    }
+}
+
+/// Everything that runs on several threads, in one small program that CI
+/// builds with ThreadSanitizer (`verdict-fuzz threads`; the full test suite
+/// would also build the HTTP server's dependencies with it): the parallel
+/// compile of expressions and table analysis of a large policy, `eval`'s
+/// workers over batches of tickets, the replay of `diff --tickets`.
+public enum ThreadedWork {
+    /// A policy of `tables` tables of two rows each: enough expressions and
+    /// tables for the compiler and the analysis to use every core.
+    public static func bigPolicy(tables: Int = 300) -> String {
+        var text = """
+            verdict: 1
+            policy: big
+            applies_to: {market: a}
+            inputs:
+              market: {type: string, label: {zh: 市, en: Market}}
+              n: {type: int, label: {zh: 数, en: N}}
+            rules:
+
+            """
+        for i in 0..<tables {
+            text += """
+                  t\(i):
+                    type: int
+                    decision: true
+                    clause: "1"
+                    label: {zh: 表, en: T}
+                    table:
+                      hit: first
+                      rows:
+                        - {when: "n > \(i)", then: "\(i)", clause: "1"}
+                        - {when: "n < \(-i)", then: "\(-i)", clause: "1"}
+
+                """
+        }
+        return text
+    }
+
+    /// Runs each piece of work `rounds` times; a description of what went wrong, or nil.
+    public static func run(policies folder: String, tickets: [UInt8], rounds: Int = 3) -> String? {
+        for _ in 0..<rounds {
+            guard let big = try? PolicySet.load(files: [(path: "big.yaml", bytes: Array(bigPolicy().utf8))]),
+                big.warnings.count == 300
+            else { return "the large policy did not load with its 300 gap warnings" }
+            guard let set = try? PolicySet.load(directory: folder, warnings: false) else {
+                return "the policies in `\(folder)` do not load"
+            }
+            let plan = AskPlan(allOf: set.compiled)
+            // Enough lines per batch for the workers to split it.
+            let lines = max(1, tickets.filter { $0 == 10 }.count)
+            let input = Array([[UInt8]](repeating: tickets, count: (2000 + lines - 1) / lines).joined())
+            var outputs: [[UInt8]] = []
+            for jobs in [1, 2] {
+                let sinks = (0..<jobs).map { _ in TicketSink(policies: set, plan: plan) }
+                var out: [UInt8] = []
+                _ = TicketStream().run(
+                    sinks,
+                    read: MemoryInput(input).read,
+                    write: { bytes in
+                        out += bytes
+                        return true
+                    })
+                outputs.append(out)
+            }
+            if outputs[0] != outputs[1] { return "eval with 2 workers answered differently from 1" }
+            // diff --tickets: the same set on both sides, replayed on 2 workers: no change.
+            let report = Replay(old: set, new: set, diff: SetDiff(old: set, new: set), workers: 2, chunkBytes: 8192).run(
+                read: MemoryInput(input).read, write: { _ in true })
+            if report.changedTickets != 0 { return "a replay of a set against itself found changes" }
+        }
+        return nil
+    }
+}
+
+/// Bytes in memory read as a stream would be, a buffer at a time (the
+/// `read` of `TicketStream.run` and `Replay.run`).
+final class MemoryInput {
+    let bytes: [UInt8]
+    var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func read(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let n = min(buffer.count, bytes.count - offset)
+        guard n > 0, let base = buffer.baseAddress else { return 0 }
+        bytes.withUnsafeBytes { if let s = $0.baseAddress { base.copyMemory(from: s + offset, byteCount: n) } }
+        offset += n
+        return n
     }
 }

@@ -5,6 +5,7 @@ import CEL
 @testable import VerdictModel
 @testable import VerdictOutput
 @testable import VerdictRuntime
+import VerdictFuzzing
 
 /// Loading stays linear in the size of the folder (timed in
 /// bench/hardening.sh); here, what the limits and the one-per-policy reports say.
@@ -103,31 +104,7 @@ import CEL
 /// run watches. The same answers as one thread would give.
 @Suite struct ParallelLoadingTests {
     @Test func aPolicyBigEnoughToLoadInParallel() throws {
-        var text = """
-            verdict: 1
-            policy: big
-            applies_to: {market: a}
-            inputs:
-              market: {type: string, label: {zh: 市, en: Market}}
-              n: {type: int, label: {zh: 数, en: N}}
-            rules:
-
-            """
-        for i in 0..<300 {
-            text += """
-                  t\(i):
-                    type: int
-                    decision: true
-                    clause: "1"
-                    label: {zh: 表, en: T}
-                    table:
-                      hit: first
-                      rows:
-                        - {when: "n > \(i)", then: "\(i)", clause: "1"}
-                        - {when: "n < \(-i)", then: "\(-i)", clause: "1"}
-
-                """
-        }
+        let text = ThreadedWork.bigPolicy(tables: 300)
         let set = try PolicySet.load(files: files(text, name: "big.yaml"))
         #expect(set.policies.count == 1)
         // Every table lacks the rows between -i and i: one gap warning each (but t0's `n == 0`).
