@@ -1,4 +1,5 @@
 import ArgumentParser
+import VerdictModel
 import VerdictRuntime
 
 #if canImport(Glibc)

@@ -479,7 +479,7 @@ struct PolicyDecoder {
         let part = (entries.count + workers - 1) / workers
         let file = self.file
         let results = ResultSlots<(rules: [RuleDecl], diagnostics: [PolicyDiagnostic], explained: Set<YAMLMark>)>(count: workers)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        Threads.concurrentPerform(iterations: workers) { w in
             var decoder = PolicyDecoder(file: file)
             let range = min(entries.count, w * part)..<min(entries.count, (w + 1) * part)
             let decoded = entries[range].compactMap { decoder.rule($0.name, $0.key, $0.value) }

@@ -3,6 +3,7 @@ import Dispatch
 import VerdictCompiler
 import VerdictJSON
 import VerdictJSONWriter
+import VerdictModel
 import VerdictOutput
 import VerdictRuntime
 

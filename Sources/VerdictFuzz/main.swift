@@ -81,7 +81,7 @@ if args.count == 3, args[1] == "threads" {
         say("verdict-fuzz: threads: \(problem)\n")
         exit(1)
     }
-    print("verdict-fuzz: threads: parallel compile, table analysis and eval workers agree")
+    print("verdict-fuzz: threads: parallel decoding, compile, table analysis, eval workers and replay agree")
     exit(0)
 }
 guard args.count >= 2, let target = FuzzTarget(rawValue: args[1]) else {

@@ -192,12 +192,14 @@ public enum DifferentialValues {
 /// Everything that runs on several threads, in one small program that CI
 /// builds with ThreadSanitizer (`verdict-fuzz threads`; the full test suite
 /// would also build the HTTP server's dependencies with it): the parallel
-/// compile of expressions and table analysis of a large policy, `eval`'s
+/// decoding of rules, compile of expressions and table analysis of a large
+/// policy, `eval`'s
 /// workers over batches of tickets, the replay of `diff --tickets`.
 public enum ThreadedWork {
-    /// A policy of `tables` tables of two rows each: enough expressions and
-    /// tables for the compiler and the analysis to use every core.
-    public static func bigPolicy(tables: Int = 300) -> String {
+    /// A policy of `tables` tables of two rows each: enough rules,
+    /// expressions and tables for the decoder, the compiler and the analysis
+    /// to use every core.
+    public static func bigPolicy(tables: Int = 600) -> String {
         var text = """
             verdict: 1
             policy: big
@@ -230,8 +232,8 @@ public enum ThreadedWork {
     public static func run(policies folder: String, tickets: [UInt8], rounds: Int = 3) -> String? {
         for _ in 0..<rounds {
             guard let big = try? PolicySet.load(files: [(path: "big.yaml", bytes: Array(bigPolicy().utf8))]),
-                big.warnings.count == 300
-            else { return "the large policy did not load with its 300 gap warnings" }
+                big.warnings.count == 600
+            else { return "the large policy did not load with its 600 gap warnings" }
             guard let set = try? PolicySet.load(directory: folder, warnings: false) else {
                 return "the policies in `\(folder)` do not load"
             }

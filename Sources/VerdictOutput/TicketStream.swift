@@ -2,6 +2,7 @@ import Foundation
 import VerdictCompiler
 import VerdictJSON
 import VerdictJSONWriter
+import VerdictModel
 import VerdictRuntime
 
 /// Evaluates batches of framed lines and renders one answer line for each,

@@ -28,6 +28,33 @@ import Testing
             stderr: [UInt8](e), stdinConsumed: 0)
     }
 
+    /// A policy of `rules` boolean rules: `rule(i)` says whether rule `ri` is
+    /// a decision, and its expression.
+    static func policy(rules: Int, _ rule: (Int) -> (decision: Bool, expr: String)) -> String {
+        var yaml = """
+            verdict: 1
+            policy: t
+            applies_to: {market: a}
+            inputs:
+              market: {type: enum, values: [a], label: {zh: 市, en: Market}}
+            rules:
+
+            """
+        for i in 0..<rules {
+            let (decision, expr) = rule(i)
+            yaml += """
+                  r\(i):
+                    type: bool
+                    decision: \(decision)
+                    clause: "1"
+                    label: {zh: 甲, en: R}
+                    expr: "\(expr)"
+
+                """
+        }
+        return yaml
+    }
+
     @Test func deepExpressionsAtTheLimits() throws {
         // 249 `!`: a tree 250 high, the height limit.
         let nots = try smallStack(["expr", String(repeating: "!", count: 249) + "true"])
@@ -47,32 +74,24 @@ import Testing
     @Test func theLongestRuleChainOfTheDeepestExpressions() throws {
         let dir = try TempDir()
         let n = 200
-        var yaml = """
-            verdict: 1
-            policy: t
-            applies_to: {market: a}
-            inputs:
-              market: {type: enum, values: [a], label: {zh: 市, en: Market}}
-            rules:
-
-            """
-        for i in 0..<n {
-            let next = i == n - 1 ? "true" : "r\(i + 1)"
-            yaml += """
-                  r\(i):
-                    type: bool
-                    decision: \(i == 0)
-                    clause: "1"
-                    label: {zh: 甲, en: R}
-                    expr: "\(String(repeating: "!", count: 248))\(next)"
-
-                """
-        }
-        try dir.write("p.yaml", yaml)
+        try dir.write(
+            "p.yaml",
+            Self.policy(rules: n) { i in
+                (i == 0, String(repeating: "!", count: 248) + (i == n - 1 ? "true" : "r\(i + 1)"))
+            })
         for args in [["check"], ["eval"], ["eval", "--explain"], ["explain"], ["graph"], ["show", "t"]] {
             let run = try smallStack(args + ["--policies", dir.path], stdin: "{\"market\":\"a\"}\n")
             #expect(!run.signaled && run.status == 0, "\(args): \(run)")
         }
+    }
+
+    /// 600 rules: enough for the rules to be decoded on every core, each
+    /// worker on a thread of its own; a small `ulimit -s` must not reach them.
+    @Test func manyRulesDecodedInParallel() throws {
+        let dir = try TempDir()
+        try dir.write("p.yaml", Self.policy(rules: 600) { _ in (true, String(repeating: "!", count: 248) + "true") })
+        let run = try smallStack(["check", "--policies", dir.path])
+        #expect(!run.signaled && run.status == 0, "\(run)")
     }
 
     @Test func deepTicketsAndPolicies() throws {
