@@ -60,11 +60,16 @@ public final class PolicyStore: Sendable {
     public func reload(reason: String) -> ReloadOutcome {
         loading.withLock {
             let started = ContinuousClock.now
-            let loaded: Result<PolicySet, PolicyLoadError>
-            do throws(PolicyLoadError) {
-                loaded = .success(try PolicySet.load(directory: directory, warnings: false))
-            } catch {
-                loaded = .failure(error)
+            // On a thread with an explicit stack, as `verdict` loads: the
+            // caller's (a task's, or the main thread at `ulimit -s`) can be
+            // too small for the deepest policy the limits allow (docs/limits.md).
+            let directory = self.directory
+            let loaded: Result<PolicySet, PolicyLoadError> = Threads.run {
+                do throws(PolicyLoadError) {
+                    return .success(try PolicySet.load(directory: directory, warnings: false))
+                } catch {
+                    return .failure(error)
+                }
             }
             let now = Date()
             let elapsed = ContinuousClock.now - started
