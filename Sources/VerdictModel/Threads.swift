@@ -35,11 +35,17 @@ public enum Threads {
     /// `body(0)`, …, `body(iterations - 1)` on `iterations` threads of
     /// `stackSize` bytes each, at once; returns when all are done. For a few
     /// long pieces of work (one per core), as `DispatchQueue.concurrentPerform`
-    /// does, but with a stack of a known size.
+    /// does, but with a stack of a known size. A single iteration runs on the
+    /// calling thread, as Dispatch does: stages call this once per policy
+    /// (10,000 policies started 10,000 threads), and their callers already
+    /// run on a thread of `run`.
     public static func concurrentPerform(
         iterations: Int, stackSize: Int = Threads.stackSize, _ body: (Int) -> Void
     ) {
-        guard iterations > 0 else { return }
+        guard iterations > 1 else {
+            if iterations == 1 { body(0) }
+            return
+        }
         withoutActuallyEscaping(body) { body in
             let boxes = (0..<iterations).map { i in Box { body(i) } }
             spawnAndJoin(boxes, stackSize: stackSize)
