@@ -53,47 +53,53 @@ public enum Threads {
     }
 
     /// One piece of work and whether it ran.
-    private final class Box: @unchecked Sendable {
+    final class Box: @unchecked Sendable {
         let work: () -> Void
         var done = false
         init(_ work: @escaping () -> Void) { self.work = work }
     }
 
-    /// Starts a thread per box, joins them all; a box whose thread could not
-    /// be started runs on the calling thread.
-    private static func spawnAndJoin(_ boxes: [Box], stackSize: Int) {
+    #if canImport(Glibc)
+        typealias Handle = pthread_t
+    #else
+        typealias Handle = pthread_t?
+    #endif
+
+    /// Runs `box` on a new thread of `stackSize` bytes (joinable, or detached);
+    /// nil when no thread could be started (the box did not run).
+    static func start(_ box: Box, stackSize: Int, detached: Bool = false) -> Handle? {
         var attr = pthread_attr_t()
         pthread_attr_init(&attr)
         defer { pthread_attr_destroy(&attr) }
         let page = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
         _ = pthread_attr_setstacksize(&attr, (max(stackSize, 1 << 20) + page - 1) / page * page)
+        if detached { _ = pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED)) }
+        let context = Unmanaged.passRetained(box).toOpaque()
         #if canImport(Glibc)
-            var threads: [pthread_t] = []
+            var thread = pthread_t()
         #else
-            var threads: [pthread_t?] = []
+            var thread: pthread_t?
         #endif
-        for box in boxes {
-            let context = Unmanaged.passRetained(box).toOpaque()
+        let status = pthread_create(&thread, &attr, { raw in
             #if canImport(Glibc)
-                var thread = pthread_t()
-            #else
-                var thread: pthread_t?
+                guard let raw else { return nil }
             #endif
-            let status = pthread_create(&thread, &attr, { raw in
-                #if canImport(Glibc)
-                    guard let raw else { return nil }
-                #endif
-                let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-                box.work()
-                box.done = true
-                return nil
-            }, context)
-            if status == 0 {
-                threads.append(thread)
-            } else {
-                Unmanaged<Box>.fromOpaque(context).release()
-            }
+            let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
+            box.work()
+            box.done = true
+            return nil
+        }, context)
+        guard status == 0 else {
+            Unmanaged<Box>.fromOpaque(context).release()
+            return nil
         }
+        return thread
+    }
+
+    /// Starts a thread per box, joins them all; a box whose thread could not
+    /// be started runs on the calling thread.
+    private static func spawnAndJoin(_ boxes: [Box], stackSize: Int) {
+        let threads = boxes.compactMap { start($0, stackSize: stackSize) }
         for t in threads {
             #if canImport(Glibc)
                 pthread_join(t, nil)

@@ -78,25 +78,29 @@ struct EvalRoute: Sendable {
             var chunk = chunk
             body.writeBuffer(&chunk)
         }
-        let sink = prepared.take(set.policies)
-        defer { prepared.give(back: sink) }
-        var out = JSONWriter(capacity: 4096)
-        let answered = body.withUnsafeReadableBytes { raw -> Bool in
-            var bytes = raw
-            // A byte order mark is accepted at the start, as on the command line.
-            if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
-                bytes = UnsafeRawBufferPointer(rebasing: bytes[3...])
+        let ticket = body
+        let (answered, answer, policy) = await VerdictServer.evaluators.run { () -> (Bool, [UInt8], Int?) in
+            let sink = prepared.take(set.policies)
+            defer { prepared.give(back: sink) }
+            var out = JSONWriter(capacity: 4096)
+            let answered = ticket.withUnsafeReadableBytes { raw -> Bool in
+                var bytes = raw
+                // A byte order mark is accepted at the start, as on the command line.
+                if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
+                    bytes = UnsafeRawBufferPointer(rebasing: bytes[3...])
+                }
+                return sink.answer(line: bytes, number: 1, into: &out)
             }
-            return sink.answer(line: bytes, number: 1, into: &out)
+            return (answered, out.bytes, sink.lastPolicy)
         }
         context.record.count(answered: answered ? 1 : 0, errors: answered ? 0 : 1)
         if server.options.logTickets { logTicket(body, line: 1, context) }
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        headers[Headers.policy] = sink.lastPolicy.map { set.identities[$0] } ?? set.allIdentities
+        headers[Headers.policy] = policy.map { set.identities[$0] } ?? set.allIdentities
         headers[Headers.set] = set.setDigest
         return Response(
-            status: answered ? .ok : .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: out.bytes)))
+            status: answered ? .ok : .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer)))
     }
 
     /// JSON Lines: the body is read as it comes and each read's complete lines
@@ -127,7 +131,7 @@ struct EvalRoute: Sendable {
                     guard var chunk = try await chunks.next() else {
                         // The end of the body: the last line needs no line end.
                         _ = framer.next { _ in 0 }
-                        sink.process(framer, into: &out)
+                        await VerdictServer.evaluators.run { sink.process(framer, into: &out) }
                         logTickets?.logLines(framer, context)
                         record.count(answered: sink.answered - answered, errors: sink.errors - errors)
                         more = false
@@ -153,7 +157,7 @@ struct EvalRoute: Sendable {
                                     return n
                                 }
                             }
-                            sink.process(framer, into: &out)
+                            await VerdictServer.evaluators.run { sink.process(framer, into: &out) }
                             logTickets?.logLines(framer, context)
                         }
                         record.count(answered: sink.answered - answered, errors: sink.errors - errors)

@@ -6,6 +6,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
 import UnixSignals
+import VerdictModel
 
 /// `verdict serve`: the answers of `verdict eval` over HTTP, from the policy
 /// set in force, reloaded in the background as the folder changes.
@@ -14,6 +15,10 @@ public final class VerdictServer: Sendable {
     public let store: PolicyStore
     public let metrics: ServerMetrics
     public let logger: Logger
+    /// Where requests are evaluated: threads with stacks sized to the limits
+    /// (the executor's threads are too small for the deepest policies), one
+    /// per core, shared by every server in the process.
+    static let evaluators = WorkerThreads(count: ProcessInfo.processInfo.activeProcessorCount)
 
     public init(options: ServerOptions, logSink: LogSink = .standardError, logLevel: Logger.Level = .info) {
         self.options = options

@@ -215,4 +215,43 @@ struct EvalEndpointTests {
             #expect(reply.lines.count > 1)
         }
     }
+
+    /// The deepest policy the limits allow (a chain of 200 rules, each a tree
+    /// of 248 `!` over the next) is evaluated on threads whose stacks fit it,
+    /// not on the server's own: no crash, the CLI's answer, alone or streamed.
+    @Test("the deepest policy within the limits is answered, not a crash")
+    func deepestPolicy() async throws {
+        let policies = try Policies()
+        for name in try FileManager.default.contentsOfDirectory(atPath: policies.path) {
+            try FileManager.default.removeItem(atPath: policies.path + "/" + name)
+        }
+        var yaml = """
+            verdict: 1
+            policy: t
+            applies_to: {market: a}
+            inputs:
+              market: {type: enum, values: [a], label: {zh: 市, en: Market}}
+            rules:
+
+            """
+        let n = 200
+        for i in 0..<n {
+            yaml += """
+                  r\(i):
+                    type: bool
+                    decision: \(i == 0)
+                    clause: "1"
+                    label: {zh: 甲, en: R}
+                    expr: "\(String(repeating: "!", count: 248) + (i == n - 1 ? "true" : "r\(i + 1)"))"
+
+                """
+        }
+        try policies.write("t.yaml", yaml)
+        try await withServer(policies) { s in
+            let one = try await post(s.port, "/v1/eval", #"{"market":"a"}"#)
+            #expect(one.status == 200 && one.text.contains(#""r0":true"#), "\(one.status) \(one.text.prefix(200))")
+            let many = try await post(s.port, "/v1/eval", String(repeating: "{\"market\":\"a\"}\n", count: 3), lines: true)
+            #expect(many.status == 200 && lines(many.text).count == 3, "\(many.status) \(many.text.prefix(200))")
+        }
+    }
 }
