@@ -167,8 +167,9 @@ struct EvalOptions {
         }
         // The contract's order: an output that failed, then an input that
         // failed (every answer written before either stands), then error lines.
-        if !summary.outputOK { throw Output.outputFailed() }
-        if !summary.inputOK { throw Output.inputFailed() }
-        if summary.errors > 0 { throw ExitStatus.failure.code }
+        // Every answer is written: end now rather than free a large policy set.
+        if !summary.outputOK { Output.exitNow(Output.outputFailed().rawValue) }
+        if !summary.inputOK { Output.exitNow(Output.inputFailed().rawValue) }
+        Output.exitNow(summary.errors > 0 ? ExitStatus.failure.rawValue : ExitStatus.success.rawValue)
     }
 }
