@@ -22,16 +22,16 @@ public enum PolicyDigest {
 
     /// The canonical structure of a snapshot, before serialisation.
     static func value(of s: PolicySnapshot) -> CanonicalJSON {
-        var policy: [String: CanonicalJSON] = [
+        var policy: CanonicalMembers = [
             "format": .int(1),
             "name": .string(s.name),
             "applies_to": .object(
-                Dictionary(s.appliesTo.map { ($0.key, .array($0.values.map(CanonicalJSON.string))) }) { a, _ in a }),
+                CanonicalMembers(s.appliesTo.map { ($0.key, .array($0.values.map(CanonicalJSON.string))) }) { a, _ in a }),
             "inputs": inputs(s.inputs),
             "parameters": .object(
-                Dictionary(
+                CanonicalMembers(
                     s.parameters.map { p in
-                        var o: [String: CanonicalJSON] = [
+                        var o: CanonicalMembers = [
                             "type": type(p.type), "value": value(p.value), "clause": clause(p.clause),
                             "label": label(p.label),
                         ]
@@ -42,14 +42,14 @@ public enum PolicyDigest {
                 ) { a, _ in a }),
             "rules": .array(s.rules.map(rule)),
             "catalogs": .object(
-                Dictionary(
+                CanonicalMembers(
                     s.catalogs.map { c in
                         (
                             c.name,
                             .object(
-                                Dictionary(
+                                CanonicalMembers(
                                     c.entries.map { e in
-                                        var o: [String: CanonicalJSON] = [
+                                        var o: CanonicalMembers = [
                                             "label": label(e.label), "clause": clause(e.clause),
                                         ]
                                         if let a = e.amount { o["amount"] = .double(a) }
@@ -71,9 +71,9 @@ public enum PolicyDigest {
 
     static func inputs(_ fields: [InputSnapshot]) -> CanonicalJSON {
         .object(
-            Dictionary(
+            CanonicalMembers(
                 fields.map { f in
-                    var o: [String: CanonicalJSON] = ["type": inputType(f.type), "optional": .bool(f.optional)]
+                    var o: CanonicalMembers = ["type": inputType(f.type), "optional": .bool(f.optional)]
                     if let d = f.defaultValue { o["default"] = value(d) }
                     if let m = f.min { o["min"] = .int(m) }
                     if let m = f.max { o["max"] = .int(m) }
@@ -104,7 +104,7 @@ public enum PolicyDigest {
     }
 
     static func rule(_ r: RuleSnapshot) -> CanonicalJSON {
-        var o: [String: CanonicalJSON] = [
+        var o: CanonicalMembers = [
             "name": .string(r.name), "type": type(r.type), "decision": .bool(r.decision), "clause": clause(r.clause),
             "label": label(r.label),
         ]
@@ -112,13 +112,13 @@ public enum PolicyDigest {
         case .expr(let e):
             o["expr"] = .string(e.text)
         case .table(let t):
-            var table: [String: CanonicalJSON] = ["hit": .string(t.hit.rawValue), "rows": .array(t.rows.map(row))]
+            var table: CanonicalMembers = ["hit": .string(t.hit.rawValue), "rows": .array(t.rows.map(row))]
             if let d = t.defaultRow { table["default"] = row(d) }
             o["table"] = .object(table)
         case .items(let items):
             o["items"] = .array(
                 items.map { i in
-                    var item: [String: CanonicalJSON] = [
+                    var item: CanonicalMembers = [
                         "id": .string(i.id), "when": .string(i.when.text), "clause": clause(i.clause),
                     ]
                     if let l = i.label { item["label"] = label(l) }
@@ -129,7 +129,7 @@ public enum PolicyDigest {
     }
 
     static func row(_ r: RowSnapshot) -> CanonicalJSON {
-        var o: [String: CanonicalJSON] = ["then": .string(r.then.text), "clause": clause(r.clause)]
+        var o: CanonicalMembers = ["then": .string(r.then.text), "clause": clause(r.clause)]
         if let w = r.when { o["when"] = .string(w.text) }
         if let l = r.label { o["label"] = label(l) }
         return .object(o)
@@ -149,7 +149,7 @@ public enum PolicyDigest {
         case .date(let d): .string(d.description)
         case .timestamp(let t): .string(t.description)
         case .list(let items): .array(items.map(value))
-        case .map(let m): .object(Dictionary(m.entries.map { ($0.0.celLiteral, value($0.1)) }) { a, _ in a })
+        case .map(let m): .object(CanonicalMembers(m.entries.map { ($0.0.celLiteral, value($0.1)) }) { a, _ in a })
         case .error(let e): .string(e.message)
         }
     }
@@ -166,7 +166,7 @@ indirect enum CanonicalJSON: Sendable {
     case double(Double)
     case string(String)
     case array([CanonicalJSON])
-    case object([String: CanonicalJSON])
+    case object(CanonicalMembers)
 
     static let maxSafeInteger: Int64 = (1 << 53) - 1
 
@@ -189,17 +189,17 @@ indirect enum CanonicalJSON: Sendable {
             w.raw("{")
             // RFC 8785 orders keys by UTF-16 code units; for ASCII keys (nearly
             // all) that is the order of their bytes, compared without copying.
-            let keys: [String]
-            if members.keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) {
-                keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            let pairs: [(key: String, value: CanonicalJSON)]
+            if members.pairs.allSatisfy({ $0.key.utf8.allSatisfy { $0 < 0x80 } }) {
+                pairs = members.pairs.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             } else {
-                keys = members.keys.map { ($0, Array($0.utf16)) }.sorted { $0.1.lexicographicallyPrecedes($1.1) }.map(\.0)
+                pairs = members.pairs.map { ($0, Array($0.key.utf16)) }.sorted { $0.1.lexicographicallyPrecedes($1.1) }.map(\.0)
             }
-            for (i, key) in keys.enumerated() {
+            for (i, pair) in pairs.enumerated() {
                 if i > 0 { w.raw(",") }
-                w.string(key)
+                w.string(pair.key)
                 w.raw(":")
-                if let value = members[key] { write(value, into: &w) }
+                write(pair.value, into: &w)
             }
             w.raw("}")
         }
@@ -243,5 +243,47 @@ indirect enum CanonicalJSON: Sendable {
         let e = point - 1
         let head = String(digits[0]) + (k > 1 ? "." + String(digits[1...]) : "")
         return sign + head + "e" + (e < 0 ? "-" : "+") + String(abs(e))
+    }
+}
+
+/// The members of a canonical object: unique keys, in the order given
+/// (written sorted). A list, not a dictionary: a digest builds one per
+/// rule, row, entry and label, and hashing their keys cost more than
+/// sorting a handful of them once.
+struct CanonicalMembers: Sendable, ExpressibleByDictionaryLiteral {
+    private(set) var pairs: [(key: String, value: CanonicalJSON)]
+
+    init(dictionaryLiteral elements: (String, CanonicalJSON)...) {
+        pairs = elements.map { (key: $0.0, value: $0.1) }
+    }
+
+    /// Keys repeated in `elements` keep the value `combine` chooses.
+    init<S: Sequence>(_ elements: S, uniquingKeysWith combine: (CanonicalJSON, CanonicalJSON) -> CanonicalJSON)
+    where S.Element == (String, CanonicalJSON) {
+        pairs = []
+        var index: [String: Int]?
+        for (key, value) in elements {
+            if index == nil, pairs.count >= 16 {
+                index = Dictionary(pairs.indices.map { (pairs[$0].key, $0) }) { a, _ in a }
+            }
+            let at = index.map { $0[key] } ?? pairs.firstIndex { $0.key == key }
+            if let at {
+                pairs[at].value = combine(pairs[at].value, value)
+            } else {
+                index?[key] = pairs.count
+                pairs.append((key, value))
+            }
+        }
+    }
+
+    subscript(key: String) -> CanonicalJSON? {
+        get { pairs.first { $0.key == key }?.value }
+        set {
+            if let i = pairs.firstIndex(where: { $0.key == key }) {
+                if let newValue { pairs[i].value = newValue } else { pairs.remove(at: i) }
+            } else if let newValue {
+                pairs.append((key, newValue))
+            }
+        }
     }
 }
