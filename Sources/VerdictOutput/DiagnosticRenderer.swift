@@ -56,7 +56,9 @@ public enum DiagnosticRenderer {
             return "\(c.bold)\(d.file):\(c.reset) " + head + helpLine
         }
         var out = "\(c.bold)\(d.file):\(d.line):\(d.column):\(c.reset) " + head
-        if let text = lines?.line(d.line) {
+        if let text = lines?.line(d.line), let plain = plainLine(text, column: d.column, length: d.length) {
+            out += "   \(text)\n   \(plain.pad)\(c.caret)\(plain.marks)\(c.reset)\n"
+        } else if let text = lines?.line(d.line) {
             var scalars = Array(text.unicodeScalars).map(printable)
             var column = d.column
             var length = d.length
@@ -89,6 +91,26 @@ public enum DiagnosticRenderer {
             out += "   \(shown)\n   \(pad)\(c.caret)\(marks)\(c.reset)\n"
         }
         return out + helpLine
+    }
+
+    /// The caret line for a short line of printable ASCII (nearly every line
+    /// of a policy), from its bytes: a check that reports 100,000 problems
+    /// renders them without decoding each line into scalars.
+    static func plainLine(_ text: String, column: Int, length: Int) -> (pad: String, marks: String)? {
+        var count = 0
+        var pad: [UInt8] = []
+        let ok = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.count <= maxShown else { return false }
+            for (i, b) in bytes.enumerated() {
+                guard (b >= 0x20 && b < 0x7F) || b == 0x09 else { return false }
+                if i < column - 1 { pad.append(b == 0x09 ? 0x09 : 0x20) }
+            }
+            count = bytes.count
+            return true
+        }
+        guard ok == true else { return nil }
+        let remaining = max(1, min(length, count - (column - 1)))
+        return (String(decoding: pad, as: UTF8.self), "^" + String(repeating: "~", count: remaining - 1))
     }
 
     /// What a terminal can show in one column: control characters (a NUL in

@@ -182,6 +182,33 @@ func position(of marker: String, in text: String, occurrence: Int = 1) -> (Int, 
         #expect(lines[2].contains("^"))
     }
 
+    /// Lines of plain ASCII take a shortcut to their caret line: it must draw
+    /// exactly what the general path draws (tabs kept, carets clipped at the
+    /// line's end, a column past it).
+    @Test func plainLinesRenderAsTheGeneralPathDoes() throws {
+        let lines = ["    expr: a < b", "\tkey: value\twith tabs", "x", "", String(repeating: "y", count: 120)]
+        for line in lines {
+            for column in [1, 2, 5, 12, 119, 200] {
+                for length in [0, 1, 3, 50, 500] {
+                    let general = DiagnosticRenderer.plainLine(line + "é", column: column, length: length)
+                    #expect(general == nil)
+                    guard let plain = DiagnosticRenderer.plainLine(line, column: column, length: length) else {
+                        Issue.record("no shortcut for \(line)")
+                        continue
+                    }
+                    // The general path, as render() runs it for a line it cannot shortcut.
+                    let all = Array(line.unicodeScalars)
+                    var pad = ""
+                    for (i, s) in all.enumerated() where i < column - 1 { pad.unicodeScalars.append(s == "\t" ? "\t" : " ") }
+                    let remaining = max(1, min(length, all.count - (column - 1)))
+                    #expect(plain.pad == pad && plain.marks == "^" + String(repeating: "~", count: remaining - 1), "\(line) \(column) \(length)")
+                }
+            }
+        }
+        #expect(DiagnosticRenderer.plainLine(String(repeating: "y", count: 121), column: 1, length: 1) == nil)
+        #expect(DiagnosticRenderer.plainLine("a\u{1}b", column: 1, length: 1) == nil)
+    }
+
     /// Rules computed on demand recurse along their dependencies, so a chain is bounded.
     @Test(arguments: [150, 300])
     func longRuleChains(_ length: Int) throws {
