@@ -93,24 +93,27 @@ public enum DiagnosticRenderer {
         return out + helpLine
     }
 
-    /// The caret line for a short line of printable ASCII (nearly every line
-    /// of a policy), from its bytes: a check that reports 100,000 problems
-    /// renders them without decoding each line into scalars.
+    /// The caret line for a short line of printable characters (nearly every
+    /// line of a policy), in one pass over its scalars: a check that reports
+    /// 100,000 problems renders them without copying each line three times.
+    /// Nil for a line that needs the general path (too long, or with
+    /// characters shown as `�`).
     static func plainLine(_ text: String, column: Int, length: Int) -> (pad: String, marks: String)? {
-        var count = 0
         var pad: [UInt8] = []
-        let ok = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            guard bytes.count <= maxShown else { return false }
-            for (i, b) in bytes.enumerated() {
-                guard (b >= 0x20 && b < 0x7F) || b == 0x09 else { return false }
-                if i < column - 1 { pad.append(b == 0x09 ? 0x09 : 0x20) }
+        var marks: [UInt8] = [UInt8(ascii: "^")]
+        var count = 0
+        for s in text.unicodeScalars {
+            guard printable(s) == s, count < maxShown else { return nil }
+            let wide = s.value >= 0x1100 && isWide(s)
+            if count < column - 1 {
+                if s == "\t" { pad.append(0x09) } else if wide { pad += [0xE3, 0x80, 0x80] } else { pad.append(0x20) }
+            } else if count > column - 1, count - (column - 1) < length {
+                // `～` under a wide character, `~` under the rest.
+                if wide { marks += [0xEF, 0xBD, 0x9E] } else { marks.append(UInt8(ascii: "~")) }
             }
-            count = bytes.count
-            return true
+            count += 1
         }
-        guard ok == true else { return nil }
-        let remaining = max(1, min(length, count - (column - 1)))
-        return (String(decoding: pad, as: UTF8.self), "^" + String(repeating: "~", count: remaining - 1))
+        return (String(decoding: pad, as: UTF8.self), String(decoding: marks, as: UTF8.self))
     }
 
     /// What a terminal can show in one column: control characters (a NUL in

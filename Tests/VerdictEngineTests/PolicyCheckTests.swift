@@ -182,16 +182,17 @@ func position(of marker: String, in text: String, occurrence: Int = 1) -> (Int, 
         #expect(lines[2].contains("^"))
     }
 
-    /// Lines of plain ASCII take a shortcut to their caret line: it must draw
-    /// exactly what the general path draws (tabs kept, carets clipped at the
-    /// line's end, a column past it).
+    /// Short printable lines take a one-pass shortcut to their caret line: it
+    /// must draw exactly what the general path draws (tabs kept, wide
+    /// characters, carets clipped at the line's end, a column past it).
     @Test func plainLinesRenderAsTheGeneralPathDoes() throws {
-        let lines = ["    expr: a < b", "\tkey: value\twith tabs", "x", "", String(repeating: "y", count: 120)]
+        let lines = [
+            "    expr: a < b", "\tkey: value\twith tabs", "x", "", String(repeating: "y", count: 120),
+            "    e1: {label: {zh: 条目1的中文名称, en: Entry}}", "保修\t期 ok",
+        ]
         for line in lines {
-            for column in [1, 2, 5, 12, 119, 200] {
+            for column in [1, 2, 5, 12, 20, 119, 200] {
                 for length in [0, 1, 3, 50, 500] {
-                    let general = DiagnosticRenderer.plainLine(line + "é", column: column, length: length)
-                    #expect(general == nil)
                     guard let plain = DiagnosticRenderer.plainLine(line, column: column, length: length) else {
                         Issue.record("no shortcut for \(line)")
                         continue
@@ -199,9 +200,15 @@ func position(of marker: String, in text: String, occurrence: Int = 1) -> (Int, 
                     // The general path, as render() runs it for a line it cannot shortcut.
                     let all = Array(line.unicodeScalars)
                     var pad = ""
-                    for (i, s) in all.enumerated() where i < column - 1 { pad.unicodeScalars.append(s == "\t" ? "\t" : " ") }
+                    for (i, s) in all.enumerated() where i < column - 1 {
+                        pad.unicodeScalars.append(s == "\t" ? "\t" : (DiagnosticRenderer.isWide(s) ? "　" : " "))
+                    }
                     let remaining = max(1, min(length, all.count - (column - 1)))
-                    #expect(plain.pad == pad && plain.marks == "^" + String(repeating: "~", count: remaining - 1), "\(line) \(column) \(length)")
+                    var marks = "^"
+                    if remaining > 1 {
+                        for i in 1..<remaining { marks += DiagnosticRenderer.isWide(all[column - 1 + i]) ? "～" : "~" }
+                    }
+                    #expect(plain.pad == pad && plain.marks == marks, "\(line) \(column) \(length)")
                 }
             }
         }
