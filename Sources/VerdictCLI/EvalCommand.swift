@@ -149,13 +149,13 @@ struct EvalOptions {
         let tracer = coverage == nil ? nil : CoverageTracer(running: set.compiled.traced())
         // Coverage counts in one tracer: it runs on one worker.
         let workers = tracer != nil ? 1 : (jobs ?? ProcessInfo.processInfo.activeProcessorCount)
-        let sinks = (0..<max(1, workers)).map { _ in
-            TicketSink(
-                policies: set, plan: plan, explain: explain,
-                textExplanations: explain && format == "text" ? language : nil, tracers: tracer.map { [$0] } ?? [])
-        }
         let summary = TicketStream().run(
-            sinks,
+            workers: workers,
+            makeSink: { _ in
+                TicketSink(
+                    policies: set, plan: plan, explain: explain,
+                    textExplanations: explain && format == "text" ? language : nil, tracers: tracer.map { [$0] } ?? [])
+            },
             read: { Output.readStdin($0) },
             write: { Output.write(fd: 1, $0) })
         if let tracer, let path = coverage {

@@ -150,22 +150,38 @@ public struct TicketStream {
         read: (UnsafeMutableRawBufferPointer) -> Int,
         write: ([UInt8]) -> Bool
     ) -> Summary {
-        var framer = LineFramer(maxLineBytes: maxLineBytes, chunkBytes: chunkBytes * max(1, min(sinks.count, 4)))
+        run(workers: sinks.count, makeSink: { sinks[$0] }, read: read, write: write)
+    }
+
+    /// The same with sinks made as they are needed: the first at once, the
+    /// others (`makeSink(1)` … `makeSink(workers - 1)`) only when a batch is
+    /// large enough to share, so a stream of one ticket or none does not
+    /// pay for building every worker's evaluator over a large policy set.
+    public func run(
+        workers count: Int,
+        makeSink: (Int) -> TicketSink,
+        read: (UnsafeMutableRawBufferPointer) -> Int,
+        write: ([UInt8]) -> Bool
+    ) -> Summary {
+        let workerCount = max(1, count)
+        var sinks = [makeSink(0)]
+        var framer = LineFramer(maxLineBytes: maxLineBytes, chunkBytes: chunkBytes * max(1, min(workerCount, 4)))
         var out = JSONWriter(capacity: 1 << 16)
-        let results = OutputSlots(count: sinks.count)
+        let results = OutputSlots(count: workerCount)
         let shared = SharedWork(sinks: sinks)
         var summary = Summary()
-        let before = sinks.map { ($0.answered, $0.errors) }
+        // Counts before this run, of sinks made before it (a caller's own).
+        var before = [(sinks[0].answered, sinks[0].errors)]
         // Output bytes per line seen so far (the largest average of a worker's
         // part): sizes the parallel rounds so their output stays near
         // `flushBytes`. Until measured, a round gives each worker one line.
-        var bytesPerLine = max(1, flushBytes / max(1, sinks.count))
+        var bytesPerLine = max(1, flushBytes / workerCount)
         var more = true
         stream: while more {
             more = framer.next(read: read)
             let count = framer.batch.count
             summary.lines += count
-            if sinks.count == 1 || count < Self.parallelBatch {
+            if workerCount == 1 || count < Self.parallelBatch {
                 var from = 0
                 repeat {
                     from = sinks[0].process(framer, lines: from..<count, into: &out, until: flushBytes)
@@ -176,7 +192,13 @@ public struct TicketStream {
                 } while from < count
                 continue
             }
-            let workers = sinks.count
+            let workers = workerCount
+            while sinks.count < workers {
+                let sink = makeSink(sinks.count)
+                sinks.append(sink)
+                before.append((sink.answered, sink.errors))
+            }
+            shared.sinks = sinks
             shared.framer = framer
             var from = 0
             while from < count {
@@ -258,7 +280,7 @@ final class OutputSlots: @unchecked Sendable {
 /// What the workers of one batch read: their sinks (each touches only its
 /// own) and the framer's batch (read only while they run).
 final class SharedWork: @unchecked Sendable {
-    let sinks: [TicketSink]
+    var sinks: [TicketSink]
     var framer = LineFramer(maxLineBytes: 0, chunkBytes: 0)
 
     init(sinks: [TicketSink]) { self.sinks = sinks }
