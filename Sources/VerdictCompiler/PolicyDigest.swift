@@ -246,44 +246,5 @@ indirect enum CanonicalJSON: Sendable {
     }
 }
 
-/// The members of a canonical object: unique keys, in the order given
-/// (written sorted). A list, not a dictionary: a digest builds one per
-/// rule, row, entry and label, and hashing their keys cost more than
-/// sorting a handful of them once.
-struct CanonicalMembers: Sendable, ExpressibleByDictionaryLiteral {
-    private(set) var pairs: [(key: String, value: CanonicalJSON)]
-
-    init(dictionaryLiteral elements: (String, CanonicalJSON)...) {
-        pairs = elements.map { (key: $0.0, value: $0.1) }
-    }
-
-    /// Keys repeated in `elements` keep the value `combine` chooses.
-    init<S: Sequence>(_ elements: S, uniquingKeysWith combine: (CanonicalJSON, CanonicalJSON) -> CanonicalJSON)
-    where S.Element == (String, CanonicalJSON) {
-        pairs = []
-        var index: [String: Int]?
-        for (key, value) in elements {
-            if index == nil, pairs.count >= 16 {
-                index = Dictionary(pairs.indices.map { (pairs[$0].key, $0) }) { a, _ in a }
-            }
-            let at = index.map { $0[key] } ?? pairs.firstIndex { $0.key == key }
-            if let at {
-                pairs[at].value = combine(pairs[at].value, value)
-            } else {
-                index?[key] = pairs.count
-                pairs.append((key, value))
-            }
-        }
-    }
-
-    subscript(key: String) -> CanonicalJSON? {
-        get { pairs.first { $0.key == key }?.value }
-        set {
-            if let i = pairs.firstIndex(where: { $0.key == key }) {
-                if let newValue { pairs[i].value = newValue } else { pairs.remove(at: i) }
-            } else if let newValue {
-                pairs.append((key, newValue))
-            }
-        }
-    }
-}
+/// The members of a canonical object: unique keys, in the order given (written sorted).
+typealias CanonicalMembers = SmallMap<CanonicalJSON>

@@ -619,23 +619,5 @@ struct PolicyDecoder {
     }
 }
 
-/// The known keys of one mapping, as `fields` read them. A mapping of the
-/// format has a handful of keys: they are kept in order and scanned, which
-/// spares a dictionary per mapping (a 100,000-entry catalogue has 200,000).
-struct Fields {
-    private var pairs: [(key: String, pair: YAMLPair)] = []
-
-    subscript(key: String) -> YAMLPair? {
-        get {
-            for p in pairs where p.key == key { return p.pair }
-            return nil
-        }
-        set {
-            if let i = pairs.firstIndex(where: { $0.key == key }) {
-                if let newValue { pairs[i].pair = newValue } else { pairs.remove(at: i) }
-            } else if let newValue {
-                pairs.append((key, newValue))
-            }
-        }
-    }
-}
+/// The known keys of one mapping, as `fields` read them.
+typealias Fields = SmallMap<YAMLPair>

@@ -56,39 +56,29 @@ public enum DiagnosticRenderer {
             return "\(c.bold)\(d.file):\(c.reset) " + head + helpLine
         }
         var out = "\(c.bold)\(d.file):\(d.line):\(d.column):\(c.reset) " + head
-        if let text = lines?.line(d.line), let plain = plainLine(text, column: d.column, length: d.length) {
-            out += "   \(text)\n   \(plain.pad)\(c.caret)\(plain.marks)\(c.reset)\n"
-        } else if let text = lines?.line(d.line) {
-            var scalars = Array(text.unicodeScalars).map(printable)
+        if let text = lines?.line(d.line) {
+            var shown = text
             var column = d.column
             var length = d.length
-            // A long line (an 8 MB expression): show a window around the place.
-            var prefix = "", suffix = ""
-            if scalars.count > maxShown {
-                let start = max(0, min(column - 1 - maxShown / 3, scalars.count - maxShown))
-                let end = min(scalars.count, start + maxShown)
-                if start > 0 { prefix = "…" }
-                if end < scalars.count { suffix = "…" }
-                scalars = Array(scalars[start..<end])
-                column = column - start + (prefix.isEmpty ? 0 : 1)
-                length = min(length, end - (d.column - 1))
-            }
-            let shown = prefix + String(String.UnicodeScalarView(scalars)) + suffix
-            let all = Array(shown.unicodeScalars)
-            // Keep tabs so the caret lines up under them.
-            var pad = ""
-            for (i, s) in all.enumerated() where i < column - 1 {
-                pad.unicodeScalars.append(s == "\t" ? "\t" : (isWide(s) ? "　" : " "))
-            }
-            let remaining = max(1, min(length, all.count - (column - 1)))
-            var marks = "^"
-            if remaining > 1 {
-                for i in 1..<remaining {
-                    let idx = column - 1 + i
-                    marks += (idx < all.count && isWide(all[idx])) ? "～" : "~"
+            var caret = plainLine(text, column: column, length: length)
+            if caret == nil {
+                // Characters a terminal cannot show become `�`; a long line (an
+                // 8 MB expression) is shown as a window around the place.
+                var scalars = Array(text.unicodeScalars).map(printable)
+                var prefix = "", suffix = ""
+                if scalars.count > maxShown {
+                    let start = max(0, min(column - 1 - maxShown / 3, scalars.count - maxShown))
+                    let end = min(scalars.count, start + maxShown)
+                    if start > 0 { prefix = "…" }
+                    if end < scalars.count { suffix = "…" }
+                    scalars = Array(scalars[start..<end])
+                    column = column - start + (prefix.isEmpty ? 0 : 1)
+                    length = min(length, end - (d.column - 1))
                 }
+                shown = prefix + String(String.UnicodeScalarView(scalars)) + suffix
+                caret = caretLine(shown.unicodeScalars, column: column, length: length)
             }
-            out += "   \(shown)\n   \(pad)\(c.caret)\(marks)\(c.reset)\n"
+            if let caret { out += "   \(shown)\n   \(caret.pad)\(c.caret)\(caret.marks)\(c.reset)\n" }
         }
         return out + helpLine
     }
@@ -99,19 +89,31 @@ public enum DiagnosticRenderer {
     /// Nil for a line that needs the general path (too long, or with
     /// characters shown as `�`).
     static func plainLine(_ text: String, column: Int, length: Int) -> (pad: String, marks: String)? {
-        var pad: [UInt8] = []
-        var marks: [UInt8] = [UInt8(ascii: "^")]
         var count = 0
         for s in text.unicodeScalars {
             guard printable(s) == s, count < maxShown else { return nil }
+            count += 1
+        }
+        return caretLine(text.unicodeScalars, column: column, length: length)
+    }
+
+    /// The line under a shown line: its characters before `column` as blanks
+    /// (tabs kept, a wide blank under a wide character, so the caret lines
+    /// up), then `^` and `~` (`～` under a wide character) for `length`
+    /// characters, clipped at the line's end.
+    static func caretLine<S: Sequence>(_ scalars: S, column: Int, length: Int) -> (pad: String, marks: String)
+    where S.Element == Unicode.Scalar {
+        var pad: [UInt8] = []
+        var marks: [UInt8] = [UInt8(ascii: "^")]
+        for (count, s) in scalars.enumerated() {
             let wide = s.value >= 0x1100 && isWide(s)
             if count < column - 1 {
                 if s == "\t" { pad.append(0x09) } else if wide { pad += [0xE3, 0x80, 0x80] } else { pad.append(0x20) }
             } else if count > column - 1, count - (column - 1) < length {
-                // `～` under a wide character, `~` under the rest.
                 if wide { marks += [0xEF, 0xBD, 0x9E] } else { marks.append(UInt8(ascii: "~")) }
+            } else if count >= column - 1 + length {
+                break
             }
-            count += 1
         }
         return (String(decoding: pad, as: UTF8.self), String(decoding: marks, as: UTF8.self))
     }

@@ -158,16 +158,16 @@ public struct TicketStream {
     /// large enough to share, so a stream of one ticket or none does not
     /// pay for building every worker's evaluator over a large policy set.
     public func run(
-        workers count: Int,
+        workers requested: Int,
         makeSink: (Int) -> TicketSink,
         read: (UnsafeMutableRawBufferPointer) -> Int,
         write: ([UInt8]) -> Bool
     ) -> Summary {
-        let workerCount = max(1, count)
+        let workers = max(1, requested)
         var sinks = [makeSink(0)]
-        var framer = LineFramer(maxLineBytes: maxLineBytes, chunkBytes: chunkBytes * max(1, min(workerCount, 4)))
+        var framer = LineFramer(maxLineBytes: maxLineBytes, chunkBytes: chunkBytes * max(1, min(workers, 4)))
         var out = JSONWriter(capacity: 1 << 16)
-        let results = OutputSlots(count: workerCount)
+        let results = OutputSlots(count: workers)
         let shared = SharedWork(sinks: sinks)
         var summary = Summary()
         // Counts before this run, of sinks made before it (a caller's own).
@@ -175,13 +175,13 @@ public struct TicketStream {
         // Output bytes per line seen so far (the largest average of a worker's
         // part): sizes the parallel rounds so their output stays near
         // `flushBytes`. Until measured, a round gives each worker one line.
-        var bytesPerLine = max(1, flushBytes / workerCount)
+        var bytesPerLine = max(1, flushBytes / workers)
         var more = true
         stream: while more {
             more = framer.next(read: read)
             let count = framer.batch.count
             summary.lines += count
-            if workerCount == 1 || count < Self.parallelBatch {
+            if workers == 1 || count < Self.parallelBatch {
                 var from = 0
                 repeat {
                     from = sinks[0].process(framer, lines: from..<count, into: &out, until: flushBytes)
@@ -192,7 +192,6 @@ public struct TicketStream {
                 } while from < count
                 continue
             }
-            let workers = workerCount
             while sinks.count < workers {
                 let sink = makeSink(sinks.count)
                 sinks.append(sink)
