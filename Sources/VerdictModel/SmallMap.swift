@@ -2,52 +2,66 @@
 /// set and found by scanning: for the many small mappings of loading (a
 /// policy's keys, a digest's objects), where hashing every key cost more
 /// than comparing a few. Built from a long sequence, it indexes itself.
+@frozen
 public struct SmallMap<Value>: ExpressibleByDictionaryLiteral {
-    public private(set) var pairs: [(key: String, value: Value)] = []
+    @usableFromInline
+    internal var _pairs: [(key: String, value: Value)] = []
     /// Key → position, once there are too many pairs to scan.
-    private var index: [String: Int]?
+    @usableFromInline
+    internal var index: [String: Int]?
+    @inlinable
     static var scanLimit: Int { 16 }
 
+    /// The pairs in the order they were set.
+    @inlinable
+    public var pairs: [(key: String, value: Value)] { _pairs }
+
+    @inlinable
     public init() {}
 
+    @inlinable
     public init(dictionaryLiteral elements: (String, Value)...) {
         for (key, value) in elements { self[key] = value }
     }
 
     /// Keys repeated in `elements` keep the value `combine` chooses.
+    @inlinable
     public init<S: Sequence>(_ elements: S, uniquingKeysWith combine: (Value, Value) -> Value)
     where S.Element == (String, Value) {
         for (key, value) in elements {
             if let at = position(of: key) {
-                pairs[at].value = combine(pairs[at].value, value)
+                _pairs[at].value = combine(_pairs[at].value, value)
             } else {
                 append(key, value)
             }
         }
     }
 
-    private func position(of key: String) -> Int? {
+    @inlinable
+    internal func position(of key: String) -> Int? {
         if let index { return index[key] }
-        return pairs.firstIndex { $0.key == key }
+        return _pairs.firstIndex { $0.key == key }
     }
 
-    private mutating func append(_ key: String, _ value: Value) {
-        pairs.append((key, value))
+    @inlinable
+    internal mutating func append(_ key: String, _ value: Value) {
+        _pairs.append((key, value))
         if index != nil {
-            index?[key] = pairs.count - 1
-        } else if pairs.count > Self.scanLimit {
-            index = Dictionary(pairs.indices.map { (pairs[$0].key, $0) }) { a, _ in a }
+            index?[key] = _pairs.count - 1
+        } else if _pairs.count > Self.scanLimit {
+            index = Dictionary(_pairs.indices.map { (_pairs[$0].key, $0) }) { a, _ in a }
         }
     }
 
+    @inlinable
     public subscript(key: String) -> Value? {
-        get { position(of: key).map { pairs[$0].value } }
+        get { position(of: key).map { _pairs[$0].value } }
         set {
             switch (position(of: key), newValue) {
-            case (let at?, let value?): pairs[at].value = value
+            case (let at?, let value?): _pairs[at].value = value
             case (let at?, nil):
-                pairs.remove(at: at)
-                if index != nil { index = Dictionary(pairs.indices.map { (pairs[$0].key, $0) }) { a, _ in a } }
+                _pairs.remove(at: at)
+                if index != nil { index = Dictionary(_pairs.indices.map { (_pairs[$0].key, $0) }) { a, _ in a } }
             case (nil, let value?): append(key, value)
             case (nil, nil): break
             }
