@@ -15,128 +15,10 @@ public enum PolicyDigest {
 
     /// The bytes the digest hashes.
     public static func canonicalEncoding(of snapshot: PolicySnapshot) -> [UInt8] {
-        var w = JSONWriter(capacity: 8192)
-        CanonicalJSON.write(value(of: snapshot), into: &w)
-        return w.bytes
+        var e = CanonicalEncoder(capacity: 8192)
+        e.policy(snapshot)
+        return e.w.bytes
     }
-
-    /// The canonical structure of a snapshot, before serialisation.
-    static func value(of s: PolicySnapshot) -> CanonicalJSON {
-        var policy: CanonicalMembers = [
-            "format": .int(1),
-            "name": .string(s.name),
-            "applies_to": .object(
-                CanonicalMembers(s.appliesTo.map { ($0.key, .array($0.values.map(CanonicalJSON.string))) }) { a, _ in a }),
-            "inputs": inputs(s.inputs),
-            "parameters": .object(
-                CanonicalMembers(
-                    s.parameters.map { p in
-                        var o: CanonicalMembers = [
-                            "type": type(p.type), "value": value(p.value), "clause": clause(p.clause),
-                            "label": label(p.label),
-                        ]
-                        if let m = p.min { o["min"] = .double(m) }
-                        if let m = p.max { o["max"] = .double(m) }
-                        return (p.name, .object(o))
-                    }
-                ) { a, _ in a }),
-            "rules": .array(s.rules.map(rule)),
-            "catalogs": .object(
-                CanonicalMembers(
-                    s.catalogs.map { c in
-                        (
-                            c.name,
-                            .object(
-                                CanonicalMembers(
-                                    c.entries.map { e in
-                                        var o: CanonicalMembers = [
-                                            "label": label(e.label), "clause": clause(e.clause),
-                                        ]
-                                        if let a = e.amount { o["amount"] = .double(a) }
-                                        if let c = e.currency { o["currency"] = .string(c) }
-                                        return (e.id, .object(o))
-                                    }
-                                ) { a, _ in a })
-                        )
-                    }
-                ) { a, _ in a }),
-        ]
-        if let t = s.title { policy["title"] = label(t) }
-        if let v = s.version { policy["version"] = .string(v) }
-        if let d = s.effectiveFrom { policy["effective_from"] = .string(d.description) }
-        if let d = s.datedBy { policy["dated_by"] = .string(d) }
-        if let sections = s.sections { policy["sections"] = clause(sections) }
-        return .object(policy)
-    }
-
-    static func inputs(_ fields: [InputSnapshot]) -> CanonicalJSON {
-        .object(
-            CanonicalMembers(
-                fields.map { f in
-                    var o: CanonicalMembers = ["type": inputType(f.type), "optional": .bool(f.optional)]
-                    if let d = f.defaultValue { o["default"] = value(d) }
-                    if let m = f.min { o["min"] = .int(m) }
-                    if let m = f.max { o["max"] = .int(m) }
-                    if let m = f.maxItems { o["max_items"] = .int(m) }
-                    if let l = f.label { o["label"] = label(l) }
-                    return (f.name, .object(o))
-                }
-            ) { a, _ in a })
-    }
-
-    static func inputType(_ t: InputType) -> CanonicalJSON {
-        switch t {
-        case .enumeration(let values): .object(["enum": .array(values.map(CanonicalJSON.string))])
-        case .list(let e): .object(["list": inputType(e)])
-        case .object(let fields): .object(["object": inputs(fields)])
-        default: .string(t.name)
-        }
-    }
-
-    static func type(_ t: ValueType) -> CanonicalJSON {
-        switch t {
-        case .catalogList(let c): .object(["ids_of": .string(c)])
-        case .list(let e): .object(["list": type(e)])
-        case .enumeration(let values, let of):
-            of.map { .object(["enum_of": .string($0)]) } ?? .object(["enum": .array(values.map(CanonicalJSON.string))])
-        default: .string(t.description)
-        }
-    }
-
-    static func rule(_ r: RuleSnapshot) -> CanonicalJSON {
-        var o: CanonicalMembers = [
-            "name": .string(r.name), "type": type(r.type), "decision": .bool(r.decision), "clause": clause(r.clause),
-            "label": label(r.label),
-        ]
-        switch r.body {
-        case .expr(let e):
-            o["expr"] = .string(e.text)
-        case .table(let t):
-            var table: CanonicalMembers = ["hit": .string(t.hit.rawValue), "rows": .array(t.rows.map(row))]
-            if let d = t.defaultRow { table["default"] = row(d) }
-            o["table"] = .object(table)
-        case .items(let items):
-            o["items"] = .array(
-                items.map { i in
-                    var item: CanonicalMembers = [
-                        "id": .string(i.id), "when": .string(i.when.text), "clause": clause(i.clause),
-                    ]
-                    if let l = i.label { item["label"] = label(l) }
-                    return .object(item)
-                })
-        }
-        return .object(o)
-    }
-
-    static func row(_ r: RowSnapshot) -> CanonicalJSON {
-        var o: CanonicalMembers = ["then": .string(r.then.text), "clause": clause(r.clause)]
-        if let w = r.when { o["when"] = .string(w.text) }
-        if let l = r.label { o["label"] = label(l) }
-        return .object(o)
-    }
-
-    static func label(_ l: Label) -> CanonicalJSON { .object(["zh": .string(l.zh), "en": .string(l.en)]) }
-    static func clause(_ c: Clause) -> CanonicalJSON { .array(c.map(CanonicalJSON.string)) }
 
     /// A typed value: dates as `YYYY-MM-DD`, timestamps as answers print them.
     static func value(_ v: CELValue) -> CanonicalJSON {
@@ -187,14 +69,7 @@ indirect enum CanonicalJSON: Sendable {
             w.raw("]")
         case .object(let members):
             w.raw("{")
-            // RFC 8785 orders keys by UTF-16 code units; for ASCII keys (nearly
-            // all) that is the order of their bytes, compared without copying.
-            let pairs: [(key: String, value: CanonicalJSON)]
-            if members.pairs.allSatisfy({ $0.key.utf8.allSatisfy { $0 < 0x80 } }) {
-                pairs = members.pairs.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            } else {
-                pairs = members.pairs.map { ($0, Array($0.key.utf16)) }.sorted { $0.1.lexicographicallyPrecedes($1.1) }.map(\.0)
-            }
+            let pairs = CanonicalEncoder.canonicalOrder(members.pairs.map(\.key)).map { members.pairs[$0] }
             for (i, pair) in pairs.enumerated() {
                 if i > 0 { w.raw(",") }
                 w.string(pair.key)
@@ -248,3 +123,338 @@ indirect enum CanonicalJSON: Sendable {
 
 /// The members of a canonical object: unique keys, in the order given (written sorted).
 typealias CanonicalMembers = SmallMap<CanonicalJSON>
+
+/// Writes a snapshot's canonical encoding straight into bytes, members in
+/// the order RFC 8785 sorts them, without building a tree first: for a
+/// 16 MB catalogue the tree (one box per value, freed afterwards) cost more
+/// than writing and hashing it. Keys fixed by the format are written in
+/// their sorted order by hand (the comment above each object lists it);
+/// keys that come from the policy (input, parameter, catalogue and entry
+/// names, selector keys) are sorted here. `Tests/Golden/digest.py`
+/// recomputes every shipped digest independently of this code.
+struct CanonicalEncoder {
+    var w: JSONWriter
+    /// Whether the next member of the open object needs a comma before it.
+    private var comma = false
+
+    init(capacity: Int) { w = JSONWriter(capacity: capacity) }
+
+    private mutating func open() {
+        w.raw("{")
+        comma = false
+    }
+
+    private mutating func close() {
+        w.raw("}")
+        comma = true
+    }
+
+    private mutating func key(_ k: StaticString) {
+        if comma { w.raw(",") }
+        w.raw("\"")
+        w.raw(k)
+        w.raw("\":")
+        comma = true
+    }
+
+    private mutating func key(_ k: String) {
+        if comma { w.raw(",") }
+        w.string(k)
+        w.raw(":")
+        comma = true
+    }
+
+    private mutating func int(_ i: Int64) { CanonicalJSON.write(.int(i), into: &w) }
+    private mutating func double(_ d: Double) { w.raw(text: CanonicalJSON.ecmaScript(d)) }
+    private mutating func value(_ v: CELValue) { CanonicalJSON.write(PolicyDigest.value(v), into: &w) }
+
+    /// An object whose keys come from the policy: each key once (the first
+    /// one given wins), in RFC 8785 order.
+    private mutating func members<T>(_ items: [T], key: (T) -> String, value: (inout CanonicalEncoder, T) -> Void) {
+        open()
+        for i in CanonicalEncoder.canonicalOrder(items.map(key)) {
+            self.key(key(items[i]))
+            value(&self, items[i])
+        }
+        close()
+    }
+
+    /// The positions of `keys` in RFC 8785 order (by UTF-16 code units;
+    /// for ASCII keys the order of their bytes), the first of equal keys only.
+    static func canonicalOrder(_ keys: [String]) -> [Int] {
+        var order = Array(keys.indices)
+        if keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) {
+            order.sort { a, b in keys[a] == keys[b] ? a < b : keys[a].utf8.lexicographicallyPrecedes(keys[b].utf8) }
+        } else {
+            let units = keys.map { Array($0.utf16) }
+            order.sort { a, b in units[a] == units[b] ? a < b : units[a].lexicographicallyPrecedes(units[b]) }
+        }
+        var unique: [Int] = []
+        unique.reserveCapacity(order.count)
+        for i in order where unique.last.map({ keys[$0] != keys[i] }) ?? true { unique.append(i) }
+        return unique
+    }
+
+    private mutating func strings(_ values: [String]) {
+        w.raw("[")
+        for (i, v) in values.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.string(v)
+        }
+        w.raw("]")
+    }
+
+    // en, zh
+    private mutating func label(_ l: Label) {
+        open()
+        key("en")
+        w.string(l.en)
+        key("zh")
+        w.string(l.zh)
+        close()
+    }
+
+    // applies_to, catalogs, dated_by?, effective_from?, format, inputs, name,
+    // parameters, rules, sections?, title?, version?
+    mutating func policy(_ s: PolicySnapshot) {
+        open()
+        key("applies_to")
+        members(s.appliesTo, key: \.key) { e, a in e.strings(a.values) }
+        key("catalogs")
+        members(s.catalogs, key: \.name) { e, c in e.members(c.entries, key: \.id) { e, x in e.catalogEntry(x) } }
+        if let d = s.datedBy {
+            key("dated_by")
+            w.string(d)
+        }
+        if let d = s.effectiveFrom {
+            key("effective_from")
+            w.string(d.description)
+        }
+        key("format")
+        int(1)
+        key("inputs")
+        inputs(s.inputs)
+        key("name")
+        w.string(s.name)
+        key("parameters")
+        members(s.parameters, key: \.name) { e, p in e.parameter(p) }
+        key("rules")
+        w.raw("[")
+        for (i, r) in s.rules.enumerated() {
+            if i > 0 { w.raw(",") }
+            rule(r)
+        }
+        w.raw("]")
+        if let sections = s.sections {
+            key("sections")
+            strings(sections)
+        }
+        if let t = s.title {
+            key("title")
+            label(t)
+        }
+        if let v = s.version {
+            key("version")
+            w.string(v)
+        }
+        close()
+    }
+
+    // amount?, clause, currency?, label
+    private mutating func catalogEntry(_ e: CatalogEntrySnapshot) {
+        open()
+        if let a = e.amount {
+            key("amount")
+            double(a)
+        }
+        key("clause")
+        strings(e.clause)
+        if let c = e.currency {
+            key("currency")
+            w.string(c)
+        }
+        key("label")
+        label(e.label)
+        close()
+    }
+
+    // clause, label, max?, min?, type, value
+    private mutating func parameter(_ p: ParameterSnapshot) {
+        open()
+        key("clause")
+        strings(p.clause)
+        key("label")
+        label(p.label)
+        if let m = p.max {
+            key("max")
+            double(m)
+        }
+        if let m = p.min {
+            key("min")
+            double(m)
+        }
+        key("type")
+        type(p.type)
+        key("value")
+        value(p.value)
+        close()
+    }
+
+    // default?, label?, max?, max_items?, min?, optional, type
+    private mutating func inputs(_ fields: [InputSnapshot]) {
+        members(fields, key: \.name) { e, f in
+            e.open()
+            if let d = f.defaultValue {
+                e.key("default")
+                e.value(d)
+            }
+            if let l = f.label {
+                e.key("label")
+                e.label(l)
+            }
+            if let m = f.max {
+                e.key("max")
+                e.int(m)
+            }
+            if let m = f.maxItems {
+                e.key("max_items")
+                e.int(m)
+            }
+            if let m = f.min {
+                e.key("min")
+                e.int(m)
+            }
+            e.key("optional")
+            e.w.bool(f.optional)
+            e.key("type")
+            e.inputType(f.type)
+            e.close()
+        }
+    }
+
+    private mutating func inputType(_ t: InputType) {
+        switch t {
+        case .enumeration(let values):
+            open()
+            key("enum")
+            strings(values)
+            close()
+        case .list(let element):
+            open()
+            key("list")
+            inputType(element)
+            close()
+        case .object(let fields):
+            open()
+            key("object")
+            inputs(fields)
+            close()
+        default: w.string(t.name)
+        }
+    }
+
+    private mutating func type(_ t: ValueType) {
+        switch t {
+        case .catalogList(let c):
+            open()
+            key("ids_of")
+            w.string(c)
+            close()
+        case .list(let element):
+            open()
+            key("list")
+            type(element)
+            close()
+        case .enumeration(_, let of?):
+            open()
+            key("enum_of")
+            w.string(of)
+            close()
+        case .enumeration(let values, nil):
+            open()
+            key("enum")
+            strings(values)
+            close()
+        default: w.string(t.description)
+        }
+    }
+
+    // clause, decision, expr | items, label, name, table, type
+    private mutating func rule(_ r: RuleSnapshot) {
+        open()
+        key("clause")
+        strings(r.clause)
+        key("decision")
+        w.bool(r.decision)
+        switch r.body {
+        case .expr(let e):
+            key("expr")
+            w.string(e.text)
+        case .items(let items):
+            key("items")
+            w.raw("[")
+            for (n, i) in items.enumerated() {
+                if n > 0 { w.raw(",") }
+                // clause, id, label?, when
+                open()
+                key("clause")
+                strings(i.clause)
+                key("id")
+                w.string(i.id)
+                if let l = i.label {
+                    key("label")
+                    label(l)
+                }
+                key("when")
+                w.string(i.when.text)
+                close()
+            }
+            w.raw("]")
+        case .table: break
+        }
+        key("label")
+        label(r.label)
+        key("name")
+        w.string(r.name)
+        if case .table(let t) = r.body {
+            // default?, hit, rows
+            key("table")
+            open()
+            if let d = t.defaultRow {
+                key("default")
+                row(d)
+            }
+            key("hit")
+            w.string(t.hit.rawValue)
+            key("rows")
+            w.raw("[")
+            for (n, x) in t.rows.enumerated() {
+                if n > 0 { w.raw(",") }
+                row(x)
+            }
+            w.raw("]")
+            close()
+        }
+        key("type")
+        type(r.type)
+        close()
+    }
+
+    // clause, label?, then, when?
+    private mutating func row(_ r: RowSnapshot) {
+        open()
+        key("clause")
+        strings(r.clause)
+        if let l = r.label {
+            key("label")
+            label(l)
+        }
+        key("then")
+        w.string(r.then.text)
+        if let x = r.when {
+            key("when")
+            w.string(x.text)
+        }
+        close()
+    }
+}
