@@ -38,19 +38,23 @@ public enum YAMLScalarStyle: Hashable, Sendable {
 }
 
 /// A node of a parsed YAML document.
-public struct YAMLNode: Sendable {
+///
+/// A node is immutable and shared: a class, so that passing one around (the
+/// decoder reads every node several times, mappings hold pairs of them)
+/// costs one reference count, not a copy of its scalar's strings and marks.
+public final class YAMLNode: Sendable {
     public enum Kind: Sendable {
         case scalar(YAMLScalar)
         case sequence([YAMLNode])
         case mapping([YAMLPair])
     }
 
-    public var kind: Kind
-    public var span: YAMLSpan
+    public let kind: Kind
+    public let span: YAMLSpan
     /// The explicit tag written on the node, fully resolved (for example
     /// `tag:yaml.org,2002:str` for `!!str`), or nil when the node has none.
     /// Only the YAML core tags are accepted by the parser.
-    public var tag: String?
+    public let tag: String?
 
     public init(kind: Kind, span: YAMLSpan, tag: String? = nil) {
         self.kind = kind
@@ -104,8 +108,8 @@ public struct YAMLNode: Sendable {
 
 /// A key/value pair of a mapping; mappings keep document order.
 public struct YAMLPair: Sendable {
-    public var key: YAMLNode
-    public var value: YAMLNode
+    public let key: YAMLNode
+    public let value: YAMLNode
 
     public init(key: YAMLNode, value: YAMLNode) {
         self.key = key
