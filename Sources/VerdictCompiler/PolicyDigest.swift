@@ -332,49 +332,29 @@ struct CanonicalEncoder {
         }
     }
 
+    /// An object of one member: `{"key": …}`.
+    private mutating func single(_ k: StaticString, _ value: (inout CanonicalEncoder) -> Void) {
+        open()
+        key(k)
+        value(&self)
+        close()
+    }
+
     private mutating func inputType(_ t: InputType) {
         switch t {
-        case .enumeration(let values):
-            open()
-            key("enum")
-            strings(values)
-            close()
-        case .list(let element):
-            open()
-            key("list")
-            inputType(element)
-            close()
-        case .object(let fields):
-            open()
-            key("object")
-            inputs(fields)
-            close()
+        case .enumeration(let values): single("enum") { $0.strings(values) }
+        case .list(let element): single("list") { $0.inputType(element) }
+        case .object(let fields): single("object") { $0.inputs(fields) }
         default: w.string(t.name)
         }
     }
 
     private mutating func type(_ t: ValueType) {
         switch t {
-        case .catalogList(let c):
-            open()
-            key("ids_of")
-            w.string(c)
-            close()
-        case .list(let element):
-            open()
-            key("list")
-            type(element)
-            close()
-        case .enumeration(_, let of?):
-            open()
-            key("enum_of")
-            w.string(of)
-            close()
-        case .enumeration(let values, nil):
-            open()
-            key("enum")
-            strings(values)
-            close()
+        case .catalogList(let c): single("ids_of") { $0.w.string(c) }
+        case .list(let element): single("list") { $0.type(element) }
+        case .enumeration(_, let of?): single("enum_of") { $0.w.string(of) }
+        case .enumeration(let values, nil): single("enum") { $0.strings(values) }
         default: w.string(t.description)
         }
     }
