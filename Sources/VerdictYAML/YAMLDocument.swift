@@ -322,7 +322,7 @@ struct TreeBuilder {
             default: style = .plain
             }
             let (source, sourceStart) = scalarSource(from: event.start_mark, to: event.end_mark,
-                                                      start: start, hasProperties: tag != nil || anchor != nil)
+                                                      start: start, hasProperties: tag != nil || anchor != nil, text: text)
             let checkedTag = check(tag: tag, at: start, kind: "scalar")
             let scalar = YAMLScalar(text: text, style: style, explicitTag: checkedTag, source: source, sourceStart: sourceStart)
             if let checkedTag { checkScalar(scalar, tag: checkedTag, at: start) }
@@ -386,10 +386,22 @@ struct TreeBuilder {
     }
 
     /// Raw source of a scalar token, starting after its anchor/tag properties.
+    /// Most scalars are written as they read (plain, one line): their source
+    /// is then their value's own string, shared rather than copied.
     private mutating func scalarSource(from s: yaml_mark_t, to e: yaml_mark_t, start: YAMLMark,
-                                       hasProperties: Bool) -> (String, YAMLMark) {
+                                       hasProperties: Bool, text value: String) -> (String, YAMLMark) {
         let from = byteOffset(ofChar: Int(clamping: s.index))
         let to = max(from, byteOffset(ofChar: Int(clamping: e.index)))
+        if !hasProperties, value.utf8.count == to - from,
+            value.utf8.withContiguousStorageIfAvailable({ v in
+                input.withUnsafeBufferPointer { i in
+                    guard let a = v.baseAddress, let b = i.baseAddress else { return v.isEmpty }
+                    return memcmp(a, b + from, v.count) == 0
+                }
+            }) ?? value.utf8.elementsEqual(input[from..<to])
+        {
+            return (value, start)
+        }
         let text = String(decoding: input[from..<to], as: UTF8.self)
         guard hasProperties else { return (text, start) }
         // Skip `&anchor`, `!tag`, whitespace, line breaks and comments.
