@@ -47,6 +47,9 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
         ),
+        // The little C there is: glibc's allocator settings (`mallopt`, which
+        // Swift's Glibc module does not export) and SHA-256 with the x86 SHA instructions.
+        .target(name: "CVerdictSupport"),
         // YAML documents as Swift nodes that keep their file, line and column.
         .target(name: "VerdictYAML", dependencies: ["CYAML"]),
         // Strict, bounded JSON reading of untrusted ticket lines.
@@ -65,7 +68,10 @@ let package = Package(
         // Loading: read → parse → decode → resolve `extends` → compile → snapshot and digest.
         .target(
             name: "VerdictCompiler",
-            dependencies: ["VerdictModel", "VerdictDecode", "VerdictRuntime", "VerdictYAML", "VerdictJSONWriter", "CEL"]
+            dependencies: [
+                "VerdictModel", "VerdictDecode", "VerdictRuntime", "VerdictYAML", "VerdictJSONWriter", "CEL",
+                "CVerdictSupport",
+            ]
         ),
         // Answer lines, explanations, diagnostics rendering, line framing and streaming.
         .target(
@@ -97,7 +103,7 @@ let package = Package(
             name: "VerdictCLI",
             dependencies: [
                 "VerdictOutput", "VerdictCompiler", "VerdictRuntime", "VerdictModel", "VerdictDiff", "VerdictTestRunner",
-                "VerdictAudit", "CEL",
+                "VerdictAudit", "CEL", "CVerdictSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

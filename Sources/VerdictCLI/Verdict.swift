@@ -1,4 +1,5 @@
 import ArgumentParser
+import CVerdictSupport
 import VerdictModel
 import VerdictRuntime
 
@@ -28,6 +29,7 @@ struct Verdict: ParsableCommand {
 enum Main {
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        verdict_tune_malloc()
         // The command runs on a thread whose stack fits the deepest input
         // the limits allow, whatever `ulimit -s` gives the main thread.
         Threads.run { command() }

@@ -1,5 +1,8 @@
-/// SHA-256 (FIPS 180-4), for policy digests. Small and dependency-free; the
-/// tests check it against the standard test vectors.
+import CVerdictSupport
+
+/// SHA-256 (FIPS 180-4), for policy digests: the processor's SHA
+/// instructions where there are some (CVerdictSupport), this portable code
+/// elsewhere. The tests check both against the standard test vectors.
 public enum SHA256 {
     private static let k: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
@@ -12,7 +15,12 @@ public enum SHA256 {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
-    public static func hash(_ message: [UInt8]) -> [UInt8] {
+    /// Whether this processor has SHA instructions (read once).
+    public static let hardwareAvailable = verdict_sha256_hw_available() != 0
+
+    /// `hardware: false` runs the portable code even where the instructions
+    /// exist (the tests compare the two).
+    public static func hash(_ message: [UInt8], hardware: Bool = true) -> [UInt8] {
         var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
             0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19
         )
@@ -24,20 +32,32 @@ public enum SHA256 {
         while tail.count % 64 != 56 { tail.append(0) }
         let bitLength = UInt64(message.count) &* 8
         for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
-        k.withUnsafeBufferPointer { k in
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+        if hardware && hardwareAvailable {
+            withUnsafeMutableBytes(of: &h) { state in
+                guard let state = state.baseAddress?.assumingMemoryBound(to: UInt32.self) else { return }
                 message.withUnsafeBufferPointer { m in
-                    var at = 0
-                    while at < whole {
-                        compress(&h, UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(m)[at..<(at + 64)]), k, w)
-                        at += 64
-                    }
+                    if let base = m.baseAddress, whole > 0 { verdict_sha256_hw_blocks(state, base, whole / 64) }
                 }
-                tail.withUnsafeBytes { t in
-                    var at = 0
-                    while at < t.count {
-                        compress(&h, UnsafeRawBufferPointer(rebasing: t[at..<(at + 64)]), k, w)
-                        at += 64
+                tail.withUnsafeBufferPointer { t in
+                    if let base = t.baseAddress { verdict_sha256_hw_blocks(state, base, t.count / 64) }
+                }
+            }
+        } else {
+            k.withUnsafeBufferPointer { k in
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+                    message.withUnsafeBufferPointer { m in
+                        var at = 0
+                        while at < whole {
+                            compress(&h, UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(m)[at..<(at + 64)]), k, w)
+                            at += 64
+                        }
+                    }
+                    tail.withUnsafeBytes { t in
+                        var at = 0
+                        while at < t.count {
+                            compress(&h, UnsafeRawBufferPointer(rebasing: t[at..<(at + 64)]), k, w)
+                            at += 64
+                        }
                     }
                 }
             }
@@ -85,10 +105,10 @@ public enum SHA256 {
         h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
     }
 
-    public static func hex(_ message: [UInt8]) -> String {
+    public static func hex(_ message: [UInt8], hardware: Bool = true) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
-        for b in hash(message) {
+        for b in hash(message, hardware: hardware) {
             out.append(digits[Int(b >> 4)])
             out.append(digits[Int(b & 0x0f)])
         }

@@ -1,0 +1,22 @@
+#ifndef VERDICT_SUPPORT_H
+#define VERDICT_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Asks glibc's allocator to grow its heaps in large steps (64 MiB of
+/// address space at a time; pages are only resident once written). Loading
+/// a large policy allocates hundreds of megabytes in small pieces, and the
+/// default steps of 128 KiB cost a system call (`brk`, or `mprotect` in a
+/// worker thread's arena) for each. No effect with other C libraries.
+void verdict_tune_malloc(void);
+
+/// Whether this processor has the x86 SHA extensions (and SSSE3, SSE4.1).
+int verdict_sha256_hw_available(void);
+
+/// SHA-256 compression of `blocks` 64-byte blocks into `state` (a, b, … h
+/// as native integers) with the SHA extensions. Only call it when
+/// `verdict_sha256_hw_available()`; elsewhere it does nothing.
+void verdict_sha256_hw_blocks(uint32_t state[8], const uint8_t *data, size_t blocks);
+
+#endif

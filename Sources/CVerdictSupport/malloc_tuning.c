@@ -1,0 +1,12 @@
+#include "verdict_support.h"
+
+#include <stdlib.h>  // defines __GLIBC__ on glibc systems
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+void verdict_tune_malloc(void) {
+#if defined(__GLIBC__)
+    mallopt(M_TOP_PAD, 64 * 1024 * 1024);
+#endif
+}
