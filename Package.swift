@@ -4,7 +4,7 @@ import PackageDescription
 // Dependency arrows point one way (docs/architecture.md draws the picture):
 //
 //   CYAML ← VerdictYAML ← VerdictDecode ←──────────────┐
-//   CVerdictSupport ← VerdictCompiler, VerdictCLI        │
+//   CVerdictSupport ← VerdictCompiler, VerdictCLI      │
 //   CEL ← VerdictModel ← VerdictDecode                 │
 //         VerdictModel, VerdictJSON ← VerdictRuntime ← VerdictCompiler ← VerdictOutput ← VerdictCLI
 //   VerdictJSON ← VerdictJSONWriter ← VerdictCompiler, VerdictOutput
