@@ -624,14 +624,22 @@ struct PolicyCompiler {
             sites += 1
             if seen.insert(e.text).inserted { texts.append(e.text) }
         }
+        var estimate = 0
+        for rule in policy.rules {
+            if case .table(let t)? = rule.body { estimate += 2 * t.rows.count + 2 } else { estimate += 1 }
+        }
+        seen.reserveCapacity(estimate)
+        texts.reserveCapacity(estimate)
         for rule in policy.rules {
             switch rule.body {
             case .expr(let e)?: add(e)
             case .table(let t)?:
-                for row in t.rows + (t.defaultRow.map { [$0] } ?? []) {
+                for row in t.rows {
                     add(row.when)
                     add(row.then)
                 }
+                add(t.defaultRow?.when)
+                add(t.defaultRow?.then)
                 for gap in t.gaps { add(gap.when) }
             case .items(let items)?: for item in items { add(item.when) }
             case nil: break
@@ -653,6 +661,7 @@ struct PolicyCompiler {
             }
             results.set(w, out)
         }
+        programs.reserveCapacity(programs.count + texts.count)
         for case let list? in results.values {
             for (text, program) in list { programs[text] = program }
         }
