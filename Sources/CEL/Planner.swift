@@ -431,14 +431,29 @@ struct Planner {
     mutating func resolve(
         _ e: Expr, _ display: String, _ args: [CELType], _ overloads: [([CELType], CELType)], isMethod: Bool = false
     ) -> CELType {
-        let m = overloads.filter { o in
-            o.0.count == args.count && zip(args, o.0).allSatisfy { CELType.isAssignable($0, to: $1) }
+        // The result type of the overloads the arguments fit, `dyn` when they
+        // disagree; scanned without building the list (every operator of
+        // every expression of a policy comes here).
+        var first: CELType?
+        var disagree = false
+        for (params, result) in overloads where params.count == args.count {
+            var fits = true
+            for k in args.indices where !CELType.isAssignable(args[k], to: params[k]) {
+                fits = false
+                break
+            }
+            guard fits else { continue }
+            if let f = first {
+                if !disagree, f != result { disagree = true }
+            } else {
+                first = result
+            }
         }
-        guard let first = m.first else {
+        guard let first else {
             mismatch(e, display, args, overloads: overloads, isMethod: isMethod)
             return .dyn
         }
-        return m.allSatisfy({ $0.1 == first.1 }) ? first.1 : .dyn
+        return disagree ? .dyn : first
     }
 
     // The compile functions recurse once per tree level; each case lives in its own small

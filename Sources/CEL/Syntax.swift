@@ -99,6 +99,32 @@ struct Lexer {
         diagnostics.append(CELDiagnostic(message: msg, offset: off, length: max(1, len), help: help))
     }
 
+    /// The text of `s[range]`, which the caller has checked is ASCII
+    /// (identifiers and numbers): bytes copied, no scalar-by-scalar append.
+    func ascii(_ range: Range<Int>) -> String {
+        String(unsafeUninitializedCapacity: range.count) { buffer in
+            var k = 0
+            for j in range {
+                buffer[k] = UInt8(truncatingIfNeeded: s[j].value)
+                k += 1
+            }
+            return k
+        }
+    }
+
+    /// `==`, `!=`, `<=`, `>=`, `&&`, `||`.
+    static func twoCharacterOperator(_ a: Unicode.Scalar, _ b: Unicode.Scalar?) -> String? {
+        switch (a, b) {
+        case ("=", "="): "=="
+        case ("!", "="): "!="
+        case ("<", "="): "<="
+        case (">", "="): ">="
+        case ("&", "&"): "&&"
+        case ("|", "|"): "||"
+        default: nil
+        }
+    }
+
     static func isDigit(_ c: Unicode.Scalar?) -> Bool { c.map { $0.value >= 48 && $0.value <= 57 } ?? false }
     static func isHex(_ c: Unicode.Scalar?) -> Bool {
         guard let c = c else { return false }
@@ -128,7 +154,7 @@ struct Lexer {
                     continue
                 }
                 while Lexer.isIdentPart(peek()) { i += 1 }
-                let name = String(String.UnicodeScalarView(s[start..<i]))
+                let name = ascii(start..<i)
                 if name == "in" {
                     out.append(Token(kind: .punct("in"), offset: start, length: i - start))
                 } else {
@@ -147,8 +173,7 @@ struct Lexer {
                 out.append(Token(kind: .string(str), offset: start, length: i - start))
                 continue
             }
-            let two: String = peek(1).map { String(c) + String($0) } ?? ""
-            if ["==", "!=", "<=", ">=", "&&", "||"].contains(two) {
+            if let two = Lexer.twoCharacterOperator(c, peek(1)) {
                 i += 2
                 out.append(Token(kind: .punct(two), offset: start, length: 2))
                 continue
@@ -194,7 +219,7 @@ struct Lexer {
             i += 2
             let ds = i
             while Lexer.isHex(peek()) { i += 1 }
-            let text = String(String.UnicodeScalarView(s[ds..<i]))
+            let text = ascii(ds..<i)
             var isUint = false
             if peek() == "u" || peek() == "U" { i += 1; isUint = true }
             if Lexer.isIdentPart(peek()) {
@@ -224,7 +249,7 @@ struct Lexer {
                 while Lexer.isDigit(peek()) { i += 1 }
             }
         }
-        let text = String(String.UnicodeScalarView(s[start..<i]))
+        let text = ascii(start..<i)
         if isDouble {
             if Lexer.isIdentPart(peek()) || peek() == "." {
                 while Lexer.isIdentPart(peek()) { i += 1 }
