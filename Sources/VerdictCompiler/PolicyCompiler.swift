@@ -838,9 +838,12 @@ struct PolicyCompiler {
 
     private mutating func checkCatalogs() -> [CatalogSnapshot] {
         var out: [CatalogSnapshot] = []
+        sourceMap.positions.reserveCapacity(
+            sourceMap.positions.count + policy.catalogs.reduce(0) { $0 + 1 + $1.entries.count })
         for c in policy.catalogs {
             sourceMap.positions[.catalog(c.name)] = c.at
             var entries: [CatalogEntrySnapshot] = []
+            entries.reserveCapacity(c.entries.count)
             for e in c.entries {
                 sourceMap.positions[.catalogEntry(catalog: c.name, id: e.id)] = e.at
                 if e.label == nil {

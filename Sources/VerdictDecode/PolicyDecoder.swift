@@ -111,7 +111,8 @@ struct PolicyDecoder {
             error(.wrongShape, node, "\(what) must be a mapping of names")
             return []
         }
-        var out: [(String, YAMLNode, YAMLNode)] = []
+        var out: [(name: String, key: YAMLNode, value: YAMLNode)] = []
+        out.reserveCapacity(pairs.count)
         for pair in pairs {
             guard case .scalar(let k) = pair.key.kind else {
                 error(.wrongShape, pair.key, "names in \(what) must be plain scalars")
@@ -336,7 +337,8 @@ struct PolicyDecoder {
             error(.wrongShape, node, "\(what) must be a mapping")
             return []
         }
-        var out: [(String, YAMLNode, YAMLNode)] = []
+        var out: [(name: String, key: YAMLNode, value: YAMLNode)] = []
+        out.reserveCapacity(pairs.count)
         for pair in pairs {
             guard case .scalar(let k) = pair.key.kind,
                 k.text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ Names.isName(String($0)) })
@@ -470,22 +472,31 @@ struct PolicyDecoder {
 
     // MARK: rules
 
-    /// Decodes the rules, on every core when there are many: each rule is
-    /// decoded alone (a decoder per part), and the parts' rules and
-    /// diagnostics are put back in file order.
+    /// Decodes the rules, on every core when there are many.
     mutating func rules(_ entries: [(name: String, key: YAMLNode, value: YAMLNode)]) -> [RuleDecl] {
+        inParallel(entries) { $0.rule($1.name, $1.key, $1.value) }
+    }
+
+    /// Decodes each of many named entries (rules, catalogue entries) alone,
+    /// on every core when there are many: a decoder per part, and the parts'
+    /// results and diagnostics put back in file order.
+    mutating func inParallel<T: Sendable>(
+        _ entries: [(name: String, key: YAMLNode, value: YAMLNode)],
+        _ decode: @Sendable (inout PolicyDecoder, (name: String, key: YAMLNode, value: YAMLNode)) -> T?
+    ) -> [T] {
         let workers = entries.count < 512 ? 1 : ProcessInfo.processInfo.activeProcessorCount
-        guard workers > 1 else { return entries.compactMap { rule($0.name, $0.key, $0.value) } }
+        guard workers > 1 else { return entries.compactMap { decode(&self, $0) } }
         let part = (entries.count + workers - 1) / workers
         let file = self.file
-        let results = ResultSlots<(rules: [RuleDecl], diagnostics: [PolicyDiagnostic], explained: Set<YAMLMark>)>(count: workers)
+        let results = ResultSlots<(decoded: [T], diagnostics: [PolicyDiagnostic], explained: Set<YAMLMark>)>(count: workers)
         Threads.concurrentPerform(iterations: workers) { w in
             var decoder = PolicyDecoder(file: file)
             let range = min(entries.count, w * part)..<min(entries.count, (w + 1) * part)
-            let decoded = entries[range].compactMap { decoder.rule($0.name, $0.key, $0.value) }
+            let decoded = entries[range].compactMap { decode(&decoder, $0) }
             results.set(w, (decoded, decoder.log.diagnostics, decoder.explained))
         }
-        var out: [RuleDecl] = []
+        var out: [T] = []
+        out.reserveCapacity(entries.count)
         for case let (decoded, diagnostics, explained)? in results.values {
             out += decoded
             log.append(contentsOf: diagnostics)
@@ -605,17 +616,22 @@ struct PolicyDecoder {
     // MARK: catalogues
 
     mutating func catalog(_ name: String, _ keyNode: YAMLNode, _ node: YAMLNode) -> CatalogDecl {
-        let entries = namedEntries(node, "catalogue `\(name)`").compactMap { (id, key, value) -> CatalogEntryDecl? in
-            guard let f = fields(value, "entry `\(id)` of `\(name)`", allowed: FormatKeys.entry) else { return nil }
-            var e = CatalogEntryDecl(id: id, at: ref(key))
-            if let v = f["label"] { e.label = label(v.value) ?? Self.reported }
-            if let v = f["clause"] { e.clause = clause(v.value) ?? [] }
-            if let v = f["amount"] { e.amount = number(v.value, "`amount`") }
-            if let v = f["currency"] { e.currency = string(v.value, "`currency`") }
-            if let v = f["informational"] { e.informational = bool(v.value, "`informational`") ?? false }
-            return e
-        }
+        let entries = inParallel(namedEntries(node, "catalogue `\(name)`")) { $0.catalogEntry($1, of: name) }
         return CatalogDecl(name: name, entries: entries, at: ref(keyNode))
+    }
+
+    mutating func catalogEntry(_ entry: (name: String, key: YAMLNode, value: YAMLNode), of catalog: String)
+        -> CatalogEntryDecl?
+    {
+        let (id, key, value) = entry
+        guard let f = fields(value, "entry `\(id)` of `\(catalog)`", allowed: FormatKeys.entry) else { return nil }
+        var e = CatalogEntryDecl(id: id, at: ref(key))
+        if let v = f["label"] { e.label = label(v.value) ?? Self.reported }
+        if let v = f["clause"] { e.clause = clause(v.value) ?? [] }
+        if let v = f["amount"] { e.amount = number(v.value, "`amount`") }
+        if let v = f["currency"] { e.currency = string(v.value, "`currency`") }
+        if let v = f["informational"] { e.informational = bool(v.value, "`informational`") ?? false }
+        return e
     }
 }
 

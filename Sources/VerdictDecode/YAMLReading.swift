@@ -13,6 +13,7 @@ public enum PolicyFileReader {
     }
 
     public static func read(path: String, bytes: [UInt8]) -> (Outcome, [PolicyDiagnostic]) {
+        var tree: YAMLNode?
         switch YAMLDocument.parse(bytes) {
         case .failure(let errors):
             let layout = YAMLLayout(bytes)
@@ -34,13 +35,18 @@ public enum PolicyFileReader {
                     message: d.message, help: YAMLHints.help(for: d.message))
             }
             return (.unreadable, diagnostics)
-        case .success(nil):
-            return (.unreadable, [PolicyDiagnostic(.emptyFile, file: path, message: "the policy file is empty")])
-        case .success(let root?):
-            var decoder = PolicyDecoder(file: path)
-            let document = decoder.policyFile(root)
-            return (document.map(Outcome.document) ?? .unreadable, decoder.log.diagnostics)
+        case .success(let root):
+            // The result is let go of here, so that `tree` holds the only reference.
+            tree = root
         }
+        guard let root = tree.take() else {
+            return (.unreadable, [PolicyDiagnostic(.emptyFile, file: path, message: "the policy file is empty")])
+        }
+        var decoder = PolicyDecoder(file: path)
+        let document = decoder.policyFile(root)
+        // A large file's tree is freed beside the compiling that follows.
+        if bytes.count >= 1 << 20 { Threads.release(consume root) }
+        return (document.map(Outcome.document) ?? .unreadable, decoder.log.diagnostics)
     }
 
     static let encodingHelp = "save the file as UTF-8 (in most editors: \"Save with encoding\" or \"Reopen with encoding\")"

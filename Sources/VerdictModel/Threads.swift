@@ -52,6 +52,16 @@ public enum Threads {
         }
     }
 
+    /// Lets go of `value` on a thread of its own: when this was the last
+    /// reference to a large structure (the tree of a parsed policy file),
+    /// freeing it overlaps the work that follows instead of delaying it. Only
+    /// for large values: a thread costs tens of microseconds to start.
+    /// Without a thread, `value` is freed here.
+    public static func release<T>(_ value: consuming T) {
+        let box = Box { [value] in _ = value }
+        _ = start(box, stackSize: 1 << 20, detached: true)
+    }
+
     /// One piece of work and whether it ran.
     final class Box: @unchecked Sendable {
         let work: () -> Void
