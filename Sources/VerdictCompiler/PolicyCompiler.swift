@@ -668,7 +668,7 @@ struct PolicyCompiler {
     }
 
     private mutating func expression(
-        _ e: ExprSource, _ site: ExpressionSite, expecting: CELType?, what: String
+        _ e: ExprSource, _ site: ExpressionSite, expecting: CELType?, what: @autoclosure () -> String
     ) -> CELProgram? {
         sourceMap.expressions[site] = e
         let program: CELProgram
@@ -693,7 +693,7 @@ struct PolicyCompiler {
         if let expecting, !CELType.isAssignable(program.resultType, to: expecting) {
             error(
                 .resultType, e.at,
-                "\(what) gives \(TypeWords.noun(program.resultType)), but \(TypeWords.noun(expecting)) is expected",
+                "\(what()) gives \(TypeWords.noun(program.resultType)), but \(TypeWords.noun(expecting)) is expected",
                 help: "the rule's `type` says what it gives: change the expression, or the `type`")
             return nil
         }
@@ -757,17 +757,17 @@ struct PolicyCompiler {
     }
 
     private mutating func row(
-        _ row: RowDecl, rule: String, index: Int, rowType: CELType, what: String
+        _ row: RowDecl, rule: String, index: Int, rowType: CELType, what: @autoclosure () -> String
     ) -> (CompiledRow, RowSnapshot)? {
         sourceMap.positions[.row(rule: rule, row: index)] = row.at
-        if row.clause == nil { error(.missingClause, row.at, "\(what) needs `clause`") }
+        if row.clause == nil { error(.missingClause, row.at, "\(what()) needs `clause`") }
         var when: CELProgram?
         if let w = row.when {
-            when = expression(w, .when(rule: rule, row: index), expecting: .bool, what: "`when` of \(what)")
+            when = expression(w, .when(rule: rule, row: index), expecting: .bool, what: "`when` of \(what())")
             if when == nil { return nil }
         }
         guard
-            let then = expression(row.then, .then(rule: rule, row: index), expecting: rowType, what: "`then` of \(what)"),
+            let then = expression(row.then, .then(rule: rule, row: index), expecting: rowType, what: "`then` of \(what())"),
             let clause = row.clause
         else { return nil }
         return (

@@ -54,7 +54,10 @@ struct TableAnalysis: @unchecked Sendable {
     /// One activation for every table: each sets its variables' slots, and
     /// puts them back when it is done (no copy of every slot per table);
     /// constants read only parameters, which no table sets.
-    let activation: CELArrayActivation
+    var activation: CELArrayActivation
+    /// Each slot's variable, worked out once for every table (nil for
+    /// parameters, groups, and types the analysis does not cut).
+    let variables: [Variable?]
 
     init(policy: CompiledPolicy, snapshot: PolicySnapshot, sourceMap: PolicySourceMap, gaps: [String: [DeclaredGap]]) {
         self.policy = policy
@@ -62,6 +65,7 @@ struct TableAnalysis: @unchecked Sendable {
         self.sourceMap = sourceMap
         self.gaps = gaps
         self.activation = CELArrayActivation(values: policy.initialValues)
+        self.variables = policy.slotNames.indices.map { Self.variable(slot: $0, policy: policy, snapshot: snapshot) }
     }
 
     /// A variable a table's conditions read: an input leaf or a rule.
@@ -88,7 +92,8 @@ struct TableAnalysis: @unchecked Sendable {
         let chunk = (tables.count + workers - 1) / max(1, workers)
         let results = ResultSlots<[PolicyDiagnostic]>(count: workers)
         Threads.concurrentPerform(iterations: workers) { w in
-            let worker = w == 0 ? self : TableAnalysis(policy: policy, snapshot: snapshot, sourceMap: sourceMap, gaps: gaps)
+            var worker = self
+            if w > 0 { worker.activation = CELArrayActivation(values: policy.initialValues) }
             var out: [PolicyDiagnostic] = []
             for index in tables[min(tables.count, w * chunk)..<min(tables.count, (w + 1) * chunk)] {
                 guard case .table(let table) = policy.rules[index].body else { continue }
@@ -315,9 +320,15 @@ struct TableAnalysis: @unchecked Sendable {
 
     /// `request.kind`, `in_warranty`: an input leaf or a rule, with its type.
     func variable(_ t: CELSyntaxTree) -> Variable? {
-        guard let name = dotted(t), let slot = policy.environment.slot(of: name), slot < policy.slotKinds.count else {
+        guard let name = dotted(t), let slot = policy.environment.slot(of: name), slot < variables.count else {
             return nil
         }
+        return variables[slot]
+    }
+
+    static func variable(slot: Int, policy: CompiledPolicy, snapshot: PolicySnapshot) -> Variable? {
+        guard slot < policy.slotKinds.count, slot < policy.slotNames.count else { return nil }
+        let name = policy.slotNames[slot]
         switch policy.slotKinds[slot] {
         case .input:
             guard let input = snapshot.inputs.input(at: name) else { return nil }
