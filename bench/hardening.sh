@@ -99,6 +99,10 @@ gen catalogue "$work/catalogue" 125000
 case_ "eval: a 16 MB catalogue, no ticket" 1 1000 0 "$V" eval --policies "$work/catalogue"
 gen table "$work/table" 50000
 case_ "eval: a 50,000-row table, no ticket" 1 1000 0 "$V" eval --policies "$work/table"
+# The check issue's (#11) bound: 10,000 rules, 5,000 tables, 50,000 rows.
+python3 bench/gen_policy.py "$work/bigpolicy" > /dev/null
+case_ "check: 10,000 rules, 50,000 table rows" 1 1000 0 "$V" check --policies "$work/bigpolicy"
+case_ "eval: 10,000 rules, 50,000 table rows" 1 1000 0 "$V" eval --policies "$work/bigpolicy"
 
 echo "== stacks (part 5), at ulimit -s 256"
 nots=$(printf '!%.0s' $(seq 249))
