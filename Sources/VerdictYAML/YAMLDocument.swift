@@ -120,6 +120,13 @@ struct TreeBuilder {
                 let base = raw.baseAddress ?? emptyPtr.baseAddress
                 guard let base else { return }
                 yaml_parser_set_input_string(parser, base, raw.count)
+                if raw.count >= Self.pipelineBytes {
+                    let pipeline = EventPipeline(parser: parser)
+                    if pipeline.start() {
+                        consume(pipeline, parser)
+                        return
+                    }
+                }
                 var event = yaml_event_t()
                 while !stopped {
                     guard yaml_parser_parse(parser, &event) == 1 else {
@@ -134,6 +141,37 @@ struct TreeBuilder {
             }
         }
         return root
+    }
+
+    /// Files from this size on are parsed on a second thread while the tree
+    /// is built (a thread costs tens of microseconds; small files stay on one).
+    static let pipelineBytes = 256 << 10
+
+    /// Builds the tree from the pipeline's batches; stops it on a fatal problem.
+    private mutating func consume(_ pipeline: EventPipeline, _ parser: UnsafeMutablePointer<yaml_parser_t>) {
+        defer { pipeline.join() }
+        while true {
+            switch pipeline.next() {
+            case .events(var batch):
+                var i = 0
+                while i < batch.count {
+                    if !stopped { handle(&batch[i]) }
+                    yaml_event_delete(&batch[i])
+                    i += 1
+                }
+                if stopped {
+                    pipeline.cancel()
+                    return
+                }
+            case .end(let failed):
+                // The parser's thread has ended: its state can be read here.
+                if failed {
+                    pipeline.join()
+                    reportParserError(parser.pointee)
+                }
+                return
+            }
+        }
     }
 
     private static func mark(_ m: yaml_mark_t) -> YAMLMark {
