@@ -5,6 +5,7 @@ import PackageDescription
 //
 //   CYAML ← VerdictYAML ← VerdictDecode ←──────────────┐
 //   CVerdictSupport ← VerdictCompiler, VerdictCLI      │
+//   VerdictThreads ← VerdictYAML, VerdictModel         │
 //   CEL ← VerdictModel ← VerdictDecode                 │
 //         VerdictModel, VerdictJSON ← VerdictRuntime ← VerdictCompiler ← VerdictOutput ← VerdictCLI
 //   VerdictJSON ← VerdictJSONWriter ← VerdictCompiler, VerdictOutput
@@ -52,8 +53,10 @@ let package = Package(
         // Swift's Glibc module does not export) and SHA-256 with the x86 SHA instructions.
         // DWARF 4: valgrind 3.19 (bench/README's instruction counts) cannot read clang's DWARF 5.
         .target(name: "CVerdictSupport", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
+        // Threads with a stack of a known size (every stage that recurses on input runs on one).
+        .target(name: "VerdictThreads"),
         // YAML documents as Swift nodes that keep their file, line and column.
-        .target(name: "VerdictYAML", dependencies: ["CYAML"]),
+        .target(name: "VerdictYAML", dependencies: ["CYAML", "VerdictThreads"]),
         // Strict, bounded JSON reading of untrusted ticket lines.
         .target(name: "VerdictJSON", swiftSettings: hotPath),
         // Fast JSON writing: answers, explanations, canonical encodings.
@@ -62,7 +65,7 @@ let package = Package(
         .target(name: "CEL", swiftSettings: hotPath),
         // The policy model, format-neutral: files as written (with positions),
         // the position-free snapshot of a resolved policy, its source map, diagnostics.
-        .target(name: "VerdictModel", dependencies: ["CEL"]),
+        .target(name: "VerdictModel", dependencies: ["CEL", "VerdictThreads"]),
         // YAML nodes → the policy model (unknown keys, shapes, positions).
         .target(name: "VerdictDecode", dependencies: ["VerdictModel", "VerdictYAML", "CEL"]),
         // Compiled policies, input binding, the router, evaluation and tracing.

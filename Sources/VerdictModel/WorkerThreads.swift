@@ -1,3 +1,4 @@
+import VerdictThreads
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)

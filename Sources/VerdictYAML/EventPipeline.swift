@@ -1,4 +1,5 @@
 internal import CYAML
+import VerdictThreads
 
 #if canImport(Glibc)
     import Glibc
@@ -45,45 +46,15 @@ final class EventPipeline: @unchecked Sendable {
     /// Runs the parser on a new thread; false when none could be started
     /// (the caller then parses on its own thread).
     func start() -> Bool {
-        var attr = pthread_attr_t()
-        pthread_attr_init(&attr)
-        defer { pthread_attr_destroy(&attr) }
-        _ = pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_JOINABLE))
-        let context = Unmanaged.passRetained(self).toOpaque()
-        #if canImport(Glibc)
-            var thread = pthread_t()
-        #else
-            var thread: pthread_t?
-        #endif
-        let status = pthread_create(&thread, &attr, { raw in
-            #if canImport(Glibc)
-                guard let raw else { return nil }
-            #endif
-            let pipeline = Unmanaged<EventPipeline>.fromOpaque(raw).takeRetainedValue()
-            pipeline.produce()
-            return nil
-        }, context)
-        guard status == 0 else {
-            Unmanaged<EventPipeline>.fromOpaque(context).release()
-            return false
-        }
-        self.thread = thread
-        return true
+        thread = Threads.spawn { [self] in produce() }
+        return thread != nil
     }
 
-    #if canImport(Glibc)
-        private var thread: pthread_t?
-    #else
-        private var thread: pthread_t??
-    #endif
+    private var thread: Threads.Handle?
 
     /// Waits for the parser's thread to end (after `cancel()` or the last batch).
     func join() {
-        #if canImport(Glibc)
-            if let t = thread { pthread_join(t, nil) }
-        #else
-            if let t = thread, let t { pthread_join(t, nil) }
-        #endif
+        if let t = thread { Threads.join(t) }
         thread = nil
     }
 

@@ -62,22 +62,37 @@ public enum Threads {
         _ = start(box, stackSize: 1 << 20, detached: true)
     }
 
+    /// Starts `work` on a joinable thread of `stackSize` bytes; nil when no
+    /// thread could be started (`work` did not run). Join it with `join`.
+    public static func spawn(stackSize: Int = 1 << 20, _ work: @escaping @Sendable () -> Void) -> Handle? {
+        start(Box(work), stackSize: stackSize)
+    }
+
+    /// Waits for a thread of `spawn` to end.
+    public static func join(_ thread: Handle) {
+        #if canImport(Glibc)
+            pthread_join(thread, nil)
+        #else
+            if let thread { pthread_join(thread, nil) }
+        #endif
+    }
+
     /// One piece of work and whether it ran.
-    final class Box: @unchecked Sendable {
+    public final class Box: @unchecked Sendable {
         let work: () -> Void
         var done = false
-        init(_ work: @escaping () -> Void) { self.work = work }
+        public init(_ work: @escaping () -> Void) { self.work = work }
     }
 
     #if canImport(Glibc)
-        typealias Handle = pthread_t
+        public typealias Handle = pthread_t
     #else
-        typealias Handle = pthread_t?
+        public typealias Handle = pthread_t?
     #endif
 
     /// Runs `box` on a new thread of `stackSize` bytes (joinable, or detached);
     /// nil when no thread could be started (the box did not run).
-    static func start(_ box: Box, stackSize: Int, detached: Bool = false) -> Handle? {
+    public static func start(_ box: Box, stackSize: Int, detached: Bool = false) -> Handle? {
         var attr = pthread_attr_t()
         pthread_attr_init(&attr)
         defer { pthread_attr_destroy(&attr) }
@@ -110,13 +125,7 @@ public enum Threads {
     /// be started runs on the calling thread.
     private static func spawnAndJoin(_ boxes: [Box], stackSize: Int) {
         let threads = boxes.compactMap { start($0, stackSize: stackSize) }
-        for t in threads {
-            #if canImport(Glibc)
-                pthread_join(t, nil)
-            #else
-                if let t { pthread_join(t, nil) }
-            #endif
-        }
+        for t in threads { join(t) }
         for box in boxes where !box.done {
             box.work()
             box.done = true
