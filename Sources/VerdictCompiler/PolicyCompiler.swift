@@ -844,16 +844,25 @@ struct PolicyCompiler {
             sourceMap.positions[.catalog(c.name)] = c.at
             var entries: [CatalogEntrySnapshot] = []
             entries.reserveCapacity(c.entries.count)
-            for e in c.entries {
-                sourceMap.positions[.catalogEntry(catalog: c.name, id: e.id)] = e.at
-                if e.label == nil {
-                    error(.missingLabel, e.at, "entry `\(e.id)` of catalogue `\(c.name)` needs `label` with `zh` and `en`")
-                }
-                if e.clause == nil { error(.missingClause, e.at, "entry `\(e.id)` of catalogue `\(c.name)` needs `clause`") }
-                if let label = e.label, let clause = e.clause {
-                    entries.append(
-                        CatalogEntrySnapshot(
-                            id: e.id, label: label, clause: clause, amount: e.amount, currency: e.currency))
+            // Read in place: a catalogue of 100,000 entries copied each whole
+            // entry (and retained all its strings) only to take five fields.
+            c.entries.withUnsafeBufferPointer { decls in
+                for i in decls.indices {
+                    sourceMap.positions[.catalogEntry(catalog: c.name, id: decls[i].id)] = decls[i].at
+                    if decls[i].label == nil {
+                        error(
+                            .missingLabel, decls[i].at,
+                            "entry `\(decls[i].id)` of catalogue `\(c.name)` needs `label` with `zh` and `en`")
+                    }
+                    if decls[i].clause == nil {
+                        error(.missingClause, decls[i].at, "entry `\(decls[i].id)` of catalogue `\(c.name)` needs `clause`")
+                    }
+                    if let label = decls[i].label, let clause = decls[i].clause {
+                        entries.append(
+                            CatalogEntrySnapshot(
+                                id: decls[i].id, label: label, clause: clause, amount: decls[i].amount,
+                                currency: decls[i].currency))
+                    }
                 }
             }
             out.append(CatalogSnapshot(name: c.name, entries: entries))

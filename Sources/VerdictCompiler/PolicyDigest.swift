@@ -172,9 +172,11 @@ struct CanonicalEncoder {
     /// one given wins), in RFC 8785 order.
     private mutating func members<T>(_ items: [T], key: (T) -> String, value: (inout CanonicalEncoder, T) -> Void) {
         open()
-        for i in CanonicalEncoder.canonicalOrder(items.map(key)) {
-            self.key(key(items[i]))
-            value(&self, items[i])
+        items.withUnsafeBufferPointer { items in
+            for i in CanonicalEncoder.canonicalOrder(items.map(key)) {
+                self.key(key(items[i]))
+                value(&self, items[i])
+            }
         }
         close()
     }
@@ -184,7 +186,8 @@ struct CanonicalEncoder {
     static func canonicalOrder(_ keys: [String]) -> [Int] {
         var order = Array(keys.indices)
         if keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) {
-            order.sort { a, b in keys[a] == keys[b] ? a < b : keys[a].utf8.lexicographicallyPrecedes(keys[b].utf8) }
+            // For ASCII, String's own order is the order of the bytes (and fast).
+            order.sort { a, b in keys[a] == keys[b] ? a < b : keys[a] < keys[b] }
         } else {
             let units = keys.map { Array($0.utf16) }
             order.sort { a, b in units[a] == units[b] ? a < b : units[a].lexicographicallyPrecedes(units[b]) }
