@@ -5,8 +5,11 @@
 #include <malloc.h>
 #endif
 
-void verdict_tune_malloc(void) {
+void verdict_tune_malloc(int loading) {
 #if defined(__GLIBC__)
-    mallopt(M_TOP_PAD, 64 * 1024 * 1024);
+    // 128 KiB is glibc's documented default.
+    mallopt(M_TOP_PAD, loading ? 64 * 1024 * 1024 : 128 * 1024);
+#else
+    (void)loading;
 #endif
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CEL
+import CVerdictSupport
 import VerdictCompiler
 import VerdictModel
 import VerdictOutput
@@ -11,7 +12,10 @@ enum PolicyLoading {
         _ directory: String, toStdout: Bool = false, failure: ExitStatus = .usage, costLimit: Int = CELCost.defaultLimit
     ) throws -> PolicySet {
         do {
-            return try PolicySet.load(directory: directory, warnings: false, costLimit: costLimit)
+            let s = try PolicySet.load(directory: directory, warnings: false, costLimit: costLimit)
+            // Tickets come next: memory they free goes back to the system as usual.
+            verdict_tune_malloc(0)
+            return s
         } catch {
             var text = DiagnosticRenderer.renderAll(error.diagnostics, sources: error.sources)
             let count = error.diagnostics.count

@@ -29,7 +29,7 @@ struct Verdict: ParsableCommand {
 enum Main {
     static func main() {
         signal(SIGPIPE, SIG_IGN)
-        verdict_tune_malloc()
+        verdict_tune_malloc(1)
         // The command runs on a thread whose stack fits the deepest input
         // the limits allow, whatever `ulimit -s` gives the main thread.
         Threads.run { command() }

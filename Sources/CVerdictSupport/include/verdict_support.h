@@ -4,12 +4,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// Asks glibc's allocator to grow its heaps in large steps (64 MiB of
-/// address space at a time; pages are only resident once written). Loading
-/// a large policy allocates hundreds of megabytes in small pieces, and the
-/// default steps of 128 KiB cost a system call (`brk`, or `mprotect` in a
-/// worker thread's arena) for each. No effect with other C libraries.
-void verdict_tune_malloc(void);
+/// While loading (`loading` non-zero), asks glibc's allocator to grow its
+/// heaps in large steps (64 MiB of address space at a time; pages are only
+/// resident once written): loading a large policy allocates hundreds of
+/// megabytes in small pieces, and the default steps of 128 KiB cost a
+/// system call (`brk`, or `mprotect` in a worker thread's arena) for each.
+/// Afterwards (`loading` zero) the default step is back, so that memory
+/// freed while answering tickets is given back as before. No effect with
+/// other C libraries.
+void verdict_tune_malloc(int loading);
 
 /// Whether this processor has the x86 SHA extensions (and SSSE3, SSE4.1).
 int verdict_sha256_hw_available(void);
