@@ -1,6 +1,11 @@
 import ArgumentParser
 import CEL
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import VerdictTestRunner
 import VerdictOutput
 import VerdictRuntime

@@ -1,5 +1,10 @@
 import CEL
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import VerdictDecode
 import VerdictModel
 import VerdictRuntime
@@ -57,8 +62,7 @@ public final class PolicySet: @unchecked Sendable {
     public static func load(
         directory: String, warnings: Bool = true, costLimit: Int = CELCost.defaultLimit
     ) throws(PolicyLoadError) -> PolicySet {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+        guard FileSystem.isDirectory(directory) else {
             throw PolicyLoadError(
                 diagnostics: [
                     PolicyDiagnostic(.noPolicyFolder, file: directory, message: "no policy folder at `\(directory)`")

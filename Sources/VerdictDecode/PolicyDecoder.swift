@@ -1,5 +1,10 @@
 import CEL
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import VerdictModel
 import VerdictYAML
 

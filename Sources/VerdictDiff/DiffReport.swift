@@ -107,7 +107,7 @@ public struct DiffReport: Sendable {
             let status = p.old == nil ? "  (added)" : (p.new == nil ? "  (removed)" : "")
             out += "\(header(p))\(status)   \(digests(p))\n"
             for c in p.changes {
-                let kind = c.kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+                let kind = c.kind.rawValue.padded(to: 8)
                 out += "  \(kind) \(describe(c))"
                 if !c.clause.isEmpty { out += "   (clause \(c.clause.joined(separator: ", ")))" }
                 out += "\n"
@@ -204,7 +204,7 @@ public struct DiffReport: Sendable {
     }
 
     func cell(_ s: String) -> String {
-        s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        s.replacing("|", with: "\\|").replacing("\n", with: " ")
     }
 
     // MARK: - JSON

@@ -1,4 +1,9 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import VerdictCompiler
 import VerdictModel
 
@@ -22,11 +27,10 @@ public enum PolicySource: Sendable, Hashable, CustomStringConvertible {
     /// with `./`, as git reads it); or a revision alone, whose folder is
     /// `defaultPath` (relative to the current directory, as `--policies` is).
     public static func parse(_ argument: String, defaultPath: String) throws(SourceError) -> PolicySource {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: argument, isDirectory: &isDir), isDir.boolValue {
+        if FileSystem.isDirectory(argument) {
             return .directory(argument)
         }
-        let prefix = try Git.run(["rev-parse", "--show-prefix"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let prefix = try Git.run(["rev-parse", "--show-prefix"]).trimmingWhitespace()
         if let colon = argument.firstIndex(of: ":") {
             // As git reads `REV:PATH`: from the repository's root, unless PATH starts with `./` or `../`.
             let rev = String(argument[..<colon])
@@ -88,26 +92,71 @@ enum Git {
     }
 
     static func bytes(_ arguments: [String]) throws(SourceError) -> [UInt8] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git"] + arguments
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        do {
-            try p.run()
-        } catch {
-            throw SourceError(message: "cannot run git: \(error)")
-        }
-        // Read both pipes before waiting, so a large file cannot block git.
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            let text = String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let (status, output, errors) = try spawn(["git"] + arguments)
+        guard status == 0 else {
+            let text = String(decoding: errors, as: UTF8.self).trimmingWhitespace()
             throw SourceError(message: text.isEmpty ? "git \(arguments.joined(separator: " ")) failed" : text)
         }
-        return [UInt8](data)
+        return output
+    }
+
+    /// Runs a program found on the PATH with its output and errors captured
+    /// (both read as they come, so a large file cannot block it); its exit status.
+    static func spawn(_ argv: [String]) throws(SourceError) -> (Int32, [UInt8], [UInt8]) {
+        var outPipe: [Int32] = [-1, -1]
+        var errPipe: [Int32] = [-1, -1]
+        guard pipe(&outPipe) == 0 else { throw SourceError(message: "cannot run git: no pipe") }
+        guard pipe(&errPipe) == 0 else {
+            close(outPipe[0])
+            close(outPipe[1])
+            throw SourceError(message: "cannot run git: no pipe")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var pid = pid_t()
+        let spawned = cArgs.withUnsafeBufferPointer { args -> Int32 in
+            guard let base = args.baseAddress else { return EINVAL }
+            return posix_spawnp(&pid, argv[0], &actions, nil, base, environ)
+        }
+        close(outPipe[1])
+        close(errPipe[1])
+        guard spawned == 0 else {
+            close(outPipe[0])
+            close(errPipe[0])
+            throw SourceError(message: "cannot run \(argv[0]): \(String(cString: strerror(spawned)))")
+        }
+        var output: [UInt8] = []
+        var errors: [UInt8] = []
+        var fds = [pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0), pollfd(fd: errPipe[0], events: Int16(POLLIN), revents: 0)]
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var open = 2
+        while open > 0 {
+            guard poll(&fds, nfds_t(fds.count), -1) >= 0 else {
+                if errno == EINTR { continue }
+                break
+            }
+            for i in fds.indices where fds[i].fd >= 0 && fds[i].revents != 0 {
+                let n = buffer.withUnsafeMutableBytes { read(fds[i].fd, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    if i == 0 { output += buffer[0..<n] } else { errors += buffer[0..<n] }
+                } else if n == 0 || errno != EINTR {
+                    close(fds[i].fd)
+                    fds[i].fd = -1
+                    open -= 1
+                }
+            }
+        }
+        for f in fds where f.fd >= 0 { close(f.fd) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // Exited normally: its code; killed by a signal: 128 + the signal, as shells say.
+        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (code, output, errors)
     }
 }

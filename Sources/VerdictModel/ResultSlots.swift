@@ -1,9 +1,9 @@
-import Foundation
+import VerdictThreads
 
 /// One slot per worker of a `concurrentPerform`, written once each.
 public final class ResultSlots<T>: @unchecked Sendable {
     private var slots: [T?]
-    private let lock = NSLock()
+    private let lock = Lock()
 
     public init(count: Int) { slots = Array(repeating: nil, count: count) }
 

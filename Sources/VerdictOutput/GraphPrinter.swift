@@ -125,10 +125,10 @@ public struct GraphPrinter {
     }
 
     func dotEscape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
     }
 
     func mermaidEscape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\"", with: "#quot;")
+        s.replacing("\"", with: "#quot;")
     }
 }

@@ -119,7 +119,7 @@ public struct PolicyPrinter {
         out += "rules:\n"
         for r in s.rules {
             out += "  \(r.name):\(comment(m[.rule(r.name)]))\n"
-            out += "    type: \(type(r.type).replacingOccurrences(of: ", of: ", with: "\n    of: "))\n"
+            out += "    type: \(type(r.type).replacing(", of: ", with: "\n    of: "))\n"
             if r.decision { out += "    decision: true\n" }
             out += "    clause: \(list(r.clause))\n    label: \(label(r.label))\n"
             switch r.body {

@@ -1,4 +1,9 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import VerdictCompiler
 import VerdictJSON
 import VerdictJSONWriter
@@ -257,7 +262,7 @@ public struct TicketStream {
 /// reused); each worker takes and puts back only its own.
 final class OutputSlots: @unchecked Sendable {
     private var slots: [JSONWriter]
-    private let lock = NSLock()
+    private let lock = Lock()
 
     init(count: Int) { slots = (0..<count).map { _ in JSONWriter(capacity: 1 << 16) } }
 

@@ -315,9 +315,8 @@ public struct CoverageReport: Sendable {
     }
 
     func line(_ name: String, _ f: Figure, _ what: String) -> String {
-        "  " + name.padding(toLength: 9, withPad: " ", startingAt: 0)
-            + "\(f.covered)/\(f.total)".padding(toLength: 10, withPad: " ", startingAt: 0)
-            + Self.percent(f.percent).padding(toLength: 9, withPad: " ", startingAt: 0) + "(\(what))\n"
+        "  " + name.padded(to: 9) + "\(f.covered)/\(f.total)".padded(to: 10) + Self.percent(f.percent).padded(to: 9)
+            + "(\(what))\n"
     }
 
     public static func percent(_ p: Double) -> String {

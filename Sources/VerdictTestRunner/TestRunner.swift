@@ -1,5 +1,10 @@
 import CEL
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import VerdictCompiler
 import VerdictDecode
 import VerdictJSON
@@ -57,9 +62,8 @@ public struct TestRunner {
             guard let names = try? fm.contentsOfDirectory(atPath: dir) else { return }
             for name in names.sorted() {
                 let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
-                var isDir: ObjCBool = false
-                guard fm.fileExists(atPath: path, isDirectory: &isDir) else { continue }
-                if isDir.boolValue {
+                guard fm.fileExists(atPath: path) else { continue }
+                if FileSystem.isDirectory(path) {
                     walk(path)
                 } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
                     out.append(path)
@@ -74,8 +78,7 @@ public struct TestRunner {
             return out
         }
         for p in paths {
-            var isDir: ObjCBool = false
-            if fm.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue { walk(p) } else { out.append(p) }
+            if FileSystem.isDirectory(p) { walk(p) } else { out.append(p) }
         }
         return out
     }
