@@ -170,7 +170,7 @@ public struct TicketStream {
     ) -> Summary {
         let workers = max(1, requested)
         var sinks = [makeSink(0)]
-        var framer = LineFramer(maxLineBytes: maxLineBytes, chunkBytes: chunkBytes * max(1, min(workers, 4)))
+        var framer = LineFramer(maxLineBytes: maxLineBytes, chunkBytes: chunkBytes)
         var out = JSONWriter(capacity: 1 << 16)
         let results = OutputSlots(count: workers)
         let shared = SharedWork(sinks: sinks)
