@@ -122,8 +122,8 @@ struct EvalOptions {
         return o
     }
 
-    /// Policy sets up to this many bytes of YAML are compiled once per worker.
-    static let ownCopyBytes = 1 << 20
+    /// The YAML bytes the workers' own copies of the policies may add up to.
+    static let copyBudget = 1 << 20
 
     func run() throws {
         let set = try PolicyLoading.load(policies, costLimit: costLimit)
@@ -161,13 +161,15 @@ struct EvalOptions {
         let summary = TicketStream().run(
             workers: workers,
             makeSink: { w in
-                // Each further worker gets its own compiled copy of small policy
-                // sets (the same bytes, compiled again: the same answers):
+                // Further workers get their own compiled copy of a small policy
+                // set (the same bytes, compiled again: the same answers):
                 // sharing one copy made both cores count references on the same
-                // objects, about a tenth of the CPU time and, on some runs,
-                // half of it. Large sets stay shared (one copy in memory).
+                // objects, about a tenth of the CPU time and, on some runs, half
+                // of it. The copies together stand for at most `copyBudget`
+                // bytes of YAML (memory stays bounded on a machine of many
+                // cores); workers beyond it, and large sets, share.
                 var mine = (set, plan)
-                if w > 0, set.sources.values.reduce(0, { $0 + $1.count }) <= Self.ownCopyBytes,
+                if w > 0, set.sources.values.reduce(0, { $0 + $1.count }) * w <= Self.copyBudget,
                     let copy = try? PolicySet.load(
                         files: set.sources.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, warnings: false,
                         costLimit: costLimit),
