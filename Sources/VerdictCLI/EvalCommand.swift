@@ -158,6 +158,7 @@ struct EvalOptions {
         let tracer = coverage == nil ? nil : CoverageTracer(running: set.compiled.traced())
         // Coverage counts in one tracer: it runs on one worker.
         let workers = tracer != nil ? 1 : (jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+        let sourceBytes = set.sources.values.reduce(0) { $0 + $1.count }
         let summary = TicketStream().run(
             workers: workers,
             makeSink: { w in
@@ -169,7 +170,7 @@ struct EvalOptions {
                 // bytes of YAML (memory stays bounded on a machine of many
                 // cores); workers beyond it, and large sets, share.
                 var mine = (set, plan)
-                if w > 0, set.sources.values.reduce(0, { $0 + $1.count }) * w <= Self.copyBudget,
+                if w > 0, sourceBytes * w <= Self.copyBudget,
                     let copy = try? PolicySet.load(
                         files: set.sources.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, warnings: false,
                         costLimit: costLimit),

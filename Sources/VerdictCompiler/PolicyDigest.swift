@@ -172,11 +172,9 @@ struct CanonicalEncoder {
     /// one given wins), in RFC 8785 order.
     private mutating func members<T>(_ items: [T], key: (T) -> String, value: (inout CanonicalEncoder, T) -> Void) {
         open()
-        items.withUnsafeBufferPointer { items in
-            for i in CanonicalEncoder.canonicalOrder(items.map(key)) {
-                self.key(key(items[i]))
-                value(&self, items[i])
-            }
+        for i in CanonicalEncoder.canonicalOrder(items.map(key)) {
+            self.key(key(items[i]))
+            value(&self, items[i])
         }
         close()
     }

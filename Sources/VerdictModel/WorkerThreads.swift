@@ -1,9 +1,4 @@
 import VerdictThreads
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// A fixed set of long-lived threads with `Threads.stackSize` stacks that run
 /// work handed to them from async code: a server's requests evaluate here,
@@ -16,8 +11,8 @@ public final class WorkerThreads: @unchecked Sendable {
         init(_ work: @escaping () -> Void) { self.work = work }
     }
 
-    private var mutex = pthread_mutex_t()
-    private var ready = pthread_cond_t()
+    /// Guards `jobs` and `head`; signalled when a job is added.
+    private let lock = Lock()
     private var jobs: [Job] = []
     private var head = 0
     public let count: Int
@@ -27,8 +22,6 @@ public final class WorkerThreads: @unchecked Sendable {
     /// Starts `count` threads (at least one); they live as long as the process.
     public init(count: Int, stackSize: Int = Threads.stackSize) {
         self.count = max(1, count)
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&ready, nil)
         for _ in 0..<self.count {
             // Each thread keeps the pool alive: they serve as long as the process runs.
             if Threads.start(Threads.Box { self.loop() }, stackSize: stackSize, detached: true) != nil { started += 1 }
@@ -37,15 +30,15 @@ public final class WorkerThreads: @unchecked Sendable {
 
     private func loop() {
         while true {
-            pthread_mutex_lock(&mutex)
-            while head == jobs.count { pthread_cond_wait(&ready, &mutex) }
+            lock.lock()
+            while head == jobs.count { lock.wait() }
             let job = jobs[head]
             head += 1
             if head == jobs.count {
                 jobs.removeAll(keepingCapacity: true)
                 head = 0
             }
-            pthread_mutex_unlock(&mutex)
+            lock.unlock()
             job.work()
         }
     }
@@ -60,10 +53,10 @@ public final class WorkerThreads: @unchecked Sendable {
                 result.value = body()
                 done.resume()
             }
-            pthread_mutex_lock(&mutex)
+            lock.lock()
             jobs.append(job)
-            pthread_cond_signal(&ready)
-            pthread_mutex_unlock(&mutex)
+            lock.signal()
+            lock.unlock()
         }
         // Set before `resume`, read after it: the continuation orders the two.
         guard let value = result.value else { return body() }

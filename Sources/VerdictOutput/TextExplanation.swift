@@ -306,9 +306,7 @@ public final class TextExplainer {
         func describe(_ program: CELProgram, _ t: CELSyntaxTree, _ nodes: [Int: CELValue], top: Bool) -> String {
             let v = value(program, t, nodes)
             if let name = t.qualifiedName {
-                // (trailing space when there is no value; names never start with one)
-                let line = "\(named(name)) \(v.map(format) ?? "")"
-                return String(line.reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+                return "\(named(name)) \(v.map(format) ?? "")".trimmingWhitespace()
             }
             switch t.kind {
             case .literal(let lit):

@@ -1,11 +1,6 @@
 internal import CYAML
 import VerdictThreads
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// libyaml's parser on a thread of its own for a large file, its events
 /// handed over in batches: scanning and parsing (about a third of reading a
@@ -17,8 +12,8 @@ final class EventPipeline: @unchecked Sendable {
     static let batchSize = 2048
     static let maxQueued = 8
 
-    private var mutex = pthread_mutex_t()
-    private var changed = pthread_cond_t()
+    /// Guards the fields below; signalled whenever one of them changes.
+    private let lock = Lock()
     private var queue: [[yaml_event_t]] = []
     /// The parser has stopped: at the end of the stream, or on an error.
     private var finished = false
@@ -30,8 +25,6 @@ final class EventPipeline: @unchecked Sendable {
 
     init(parser: UnsafeMutablePointer<yaml_parser_t>) {
         self.parser = parser
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&changed, nil)
     }
 
     deinit {
@@ -39,8 +32,6 @@ final class EventPipeline: @unchecked Sendable {
         for batch in queue {
             for var event in batch { yaml_event_delete(&event) }
         }
-        pthread_cond_destroy(&changed)
-        pthread_mutex_destroy(&mutex)
     }
 
     /// Runs the parser on a new thread; false when none could be started
@@ -76,7 +67,7 @@ final class EventPipeline: @unchecked Sendable {
                 batch.removeAll(keepingCapacity: true)
             }
         }
-        pthread_mutex_lock(&mutex)
+        lock.lock()
         if cancelled {
             for var event in batch { yaml_event_delete(&event) }
         } else if !batch.isEmpty {
@@ -84,24 +75,24 @@ final class EventPipeline: @unchecked Sendable {
         }
         finished = true
         failed = !ok
-        pthread_cond_broadcast(&changed)
-        pthread_mutex_unlock(&mutex)
+        lock.broadcast()
+        lock.unlock()
     }
 
     /// Queues a batch, waiting while the queue is full; false when cancelled
     /// (the batch's events are freed).
     private func push(_ batch: [yaml_event_t]) -> Bool {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        while queue.count >= Self.maxQueued && !cancelled { pthread_cond_wait(&changed, &mutex) }
+        lock.lock()
+        defer { lock.unlock() }
+        while queue.count >= Self.maxQueued && !cancelled { lock.wait() }
         if cancelled {
             for var event in batch { yaml_event_delete(&event) }
             finished = true
-            pthread_cond_broadcast(&changed)
+            lock.broadcast()
             return false
         }
         queue.append(batch)
-        pthread_cond_broadcast(&changed)
+        lock.broadcast()
         return true
     }
 
@@ -113,20 +104,20 @@ final class EventPipeline: @unchecked Sendable {
 
     /// The next batch, waiting for the parser if it has none ready.
     func next() -> Next {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        while queue.isEmpty && !finished { pthread_cond_wait(&changed, &mutex) }
+        lock.lock()
+        defer { lock.unlock() }
+        while queue.isEmpty && !finished { lock.wait() }
         if queue.isEmpty { return .end(failed: failed) }
         let batch = queue.removeFirst()
-        pthread_cond_broadcast(&changed)
+        lock.broadcast()
         return .events(batch)
     }
 
     /// Asks the parser to stop (the consumer found a fatal problem).
     func cancel() {
-        pthread_mutex_lock(&mutex)
+        lock.lock()
         cancelled = true
-        pthread_cond_broadcast(&changed)
-        pthread_mutex_unlock(&mutex)
+        lock.broadcast()
+        lock.unlock()
     }
 }
