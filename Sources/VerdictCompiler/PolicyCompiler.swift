@@ -623,10 +623,8 @@ struct PolicyCompiler {
     private mutating func precompile() {
         var texts: [String] = []
         var seen = Set<String>()
-        var sites = 0
         func add(_ e: ExprSource?) {
             guard let e else { return }
-            sites += 1
             if seen.insert(e.text).inserted { texts.append(e.text) }
         }
         var estimate = 0
@@ -639,6 +637,8 @@ struct PolicyCompiler {
             switch rule.body {
             case .expr(let e)?: add(e)
             case .table(let t)?:
+                sourceMap.positions.reserve(rowsOf: rule.name, count: t.rows.count)
+                sourceMap.expressions.reserve(rowsOf: rule.name, count: t.rows.count)
                 for row in t.rows {
                     add(row.when)
                     add(row.then)
@@ -650,8 +650,6 @@ struct PolicyCompiler {
             case nil: break
             }
         }
-        sourceMap.expressions.reserveCapacity(sites)
-        sourceMap.positions.reserveCapacity(sites + policy.parameters.count + policy.inputs.count)
         let workers = texts.count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount
         guard workers > 1 else { return }
         let env = self.env
@@ -843,8 +841,7 @@ struct PolicyCompiler {
 
     private mutating func checkCatalogs() -> [CatalogSnapshot] {
         var out: [CatalogSnapshot] = []
-        sourceMap.positions.reserveCapacity(
-            sourceMap.positions.count + policy.catalogs.reduce(0) { $0 + 1 + $1.entries.count })
+        sourceMap.positions.reserve(more: policy.catalogs.reduce(0) { $0 + 1 + $1.entries.count })
         for c in policy.catalogs {
             sourceMap.positions[.catalog(c.name)] = c.at
             var entries: [CatalogEntrySnapshot] = []
