@@ -554,6 +554,7 @@ struct PolicyDecoder {
         var rows: [RowDecl] = []
         if let r = f["rows"] {
             if case .sequence(let items) = r.value.kind, !items.isEmpty {
+                rows.reserveCapacity(items.count)
                 for (i, item) in items.enumerated() {
                     if let row = row(item, "row \(i + 1) of `\(rule)`", needsWhen: true) { rows.append(row) }
                 }

@@ -362,7 +362,9 @@ struct TreeBuilder {
             let (source, sourceStart) = scalarSource(from: event.start_mark, to: event.end_mark,
                                                       start: start, hasProperties: tag != nil || anchor != nil, text: text)
             let checkedTag = check(tag: tag, at: start, kind: "scalar")
-            let scalar = YAMLScalar(text: text, style: style, explicitTag: checkedTag, source: source, sourceStart: sourceStart)
+            let scalar = YAMLScalar(
+                text: text, style: style, explicitTag: checkedTag.flatMap(CoreTag.Scalar.init), source: source,
+                sourceStart: sourceStart)
             if let checkedTag { checkScalar(scalar, tag: checkedTag, at: start) }
             let node = YAMLNode(kind: .scalar(scalar), span: YAMLSpan(start: start, end: end), tag: tag)
             complete(node, count: 1, height: 0, anchor: anchor)

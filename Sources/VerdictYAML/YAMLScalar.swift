@@ -7,16 +7,15 @@
 /// explicit core tag overrides this: `!!str 5` is a string, `!!int "5"` is 5.
 public struct YAMLScalar: Sendable {
     public var text: String
-    public var style: YAMLScalarStyle
-
-    /// The explicit (core) tag written on the scalar, if any, fully resolved.
-    var explicitTag: String?
     /// Raw source characters of the scalar token, starting at the token itself
     /// (after any anchor/tag property), nil for scalars built in code.
     var source: String?
     /// Position of the first character of `source` (or of the value when there
     /// is no source).
     var sourceStart: YAMLMark
+    public var style: YAMLScalarStyle
+    /// The explicit (core) tag written on the scalar, if any.
+    var explicitTag: CoreTag.Scalar?
 
     /// A scalar built in code. `start` is used as the position of its first
     /// character by `mark(atOffset:)`, which then assumes a single line.
@@ -28,7 +27,7 @@ public struct YAMLScalar: Sendable {
         self.sourceStart = start
     }
 
-    init(text: String, style: YAMLScalarStyle, explicitTag: String?, source: String?, sourceStart: YAMLMark) {
+    init(text: String, style: YAMLScalarStyle, explicitTag: CoreTag.Scalar?, source: String?, sourceStart: YAMLMark) {
         self.text = text
         self.style = style
         self.explicitTag = explicitTag
@@ -41,11 +40,11 @@ public struct YAMLScalar: Sendable {
 
     /// Whether typing may read the text as something other than a string.
     private var mayBeTyped: Bool {
-        if let tag = explicitTag { return tag != CoreTag.str }
+        if let tag = explicitTag { return tag != .str }
         return style == .plain
     }
 
-    private func allowed(_ tag: String) -> Bool {
+    private func allowed(_ tag: CoreTag.Scalar) -> Bool {
         guard mayBeTyped else { return false }
         return explicitTag == nil || explicitTag == tag
     }
@@ -53,14 +52,14 @@ public struct YAMLScalar: Sendable {
     /// `true`/`false` (also `True`, `TRUE`, `False`, `FALSE`) written plain.
     /// Never `yes`/`no`/`on`/`off`.
     public var asBool: Bool? {
-        guard allowed(CoreTag.bool) else { return nil }
+        guard allowed(.bool) else { return nil }
         return YAMLCoreSchema.bool(text)
     }
 
     /// A plain decimal integer with optional sign, or `0x` hex / `0o` octal.
     /// Nil when the text is not an integer or does not fit in Int64.
     public var asInt: Int64? {
-        guard allowed(CoreTag.int) else { return nil }
+        guard allowed(.int) else { return nil }
         return YAMLCoreSchema.int(text)
     }
 
@@ -69,14 +68,14 @@ public struct YAMLScalar: Sendable {
     /// Int64, as the nearest double).
     public var asDouble: Double? {
         guard mayBeTyped else { return nil }
-        if let tag = explicitTag, tag != CoreTag.float, tag != CoreTag.int { return nil }
-        if explicitTag != CoreTag.float, let i = YAMLCoreSchema.int(text) { return Double(i) }
+        if let tag = explicitTag, tag != .float, tag != .int { return nil }
+        if explicitTag != .float, let i = YAMLCoreSchema.int(text) { return Double(i) }
         return YAMLCoreSchema.double(text)
     }
 
     /// A plain `""` (nothing written), `~`, `null`, `Null` or `NULL`.
     public var isNull: Bool {
-        guard allowed(CoreTag.null) else { return false }
+        guard allowed(.null) else { return false }
         return YAMLCoreSchema.isNull(text)
     }
 }
@@ -91,6 +90,22 @@ enum CoreTag {
     static let seq = prefix + "seq"
     static let map = prefix + "map"
     static let scalarTags: Set<String> = [str, int, float, bool, null]
+
+    /// The core tags a scalar may carry, in a byte.
+    enum Scalar: UInt8, Sendable {
+        case str, int, float, bool, null
+
+        init?(_ tag: String) {
+            switch tag {
+            case CoreTag.str: self = .str
+            case CoreTag.int: self = .int
+            case CoreTag.float: self = .float
+            case CoreTag.bool: self = .bool
+            case CoreTag.null: self = .null
+            default: return nil
+            }
+        }
+    }
 
     /// How a tag is written in diagnostics: `!!int`, `!foo`, `!<tag:x>`.
     static func display(_ tag: String) -> String {
