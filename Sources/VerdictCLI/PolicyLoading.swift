@@ -15,6 +15,9 @@ enum PolicyLoading {
             let s = try PolicySet.load(directory: directory, warnings: false, costLimit: costLimit)
             // Tickets come next: memory they free goes back to the system as usual.
             verdict_tune_malloc(0)
+            // What loading a large policy freed (its YAML trees, its decoded
+            // form) goes back too, rather than staying resident while unused.
+            if s.sources.values.reduce(0, { $0 + $1.count }) >= 1 << 20 { verdict_return_free_memory() }
             return s
         } catch {
             var text = DiagnosticRenderer.renderAll(error.diagnostics, sources: error.sources)

@@ -108,6 +108,8 @@ struct PolicyCompiler {
         declareParameters()
         let ruleSlots = declareRules()
         env.indexNames()
+        // Compiling expressions allocates most: the freed YAML trees are reused.
+        Threads.awaitReleases()
         precompile()
         var rules: [CompiledRule] = []
         var ruleSnapshots: [RuleSnapshot] = []

@@ -115,6 +115,8 @@ public final class PolicySet: @unchecked Sendable {
     public static func load(
         files: [(path: String, bytes: [UInt8])], warnings: Bool = true, costLimit: Int = CELCost.defaultLimit
     ) throws(PolicyLoadError) -> PolicySet {
+        // Trees still being freed when no policy got as far as compiling.
+        defer { Threads.awaitReleases() }
         var log = DiagnosticLog()
         var sources: [String: [UInt8]] = [:]
         var documents: [PolicyDocument] = []

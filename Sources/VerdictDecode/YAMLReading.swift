@@ -44,7 +44,8 @@ public enum PolicyFileReader {
         }
         var decoder = PolicyDecoder(file: path)
         let document = decoder.policyFile(root)
-        // A large file's tree is freed beside the compiling that follows.
+        // A large file's tree is freed beside the stages that follow (compiling
+        // expressions waits for it, to reuse its memory).
         if bytes.count >= 1 << 20 { Threads.release(consume root) }
         return (document.map(Outcome.document) ?? .unreadable, decoder.log.diagnostics)
     }

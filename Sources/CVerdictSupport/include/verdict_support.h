@@ -9,10 +9,17 @@
 /// resident once written): loading a large policy allocates hundreds of
 /// megabytes in small pieces, and the default steps of 128 KiB cost a
 /// system call (`brk`, or `mprotect` in a worker thread's arena) for each.
-/// Afterwards (`loading` zero) the default step is back, so that memory
+/// Large blocks (up to 32 MiB) come from the heaps too, where they reuse
+/// what earlier stages freed (a parsed YAML tree) instead of new pages.
+/// Afterwards (`loading` zero) the defaults are back, so that memory
 /// freed while answering tickets is given back as before. No effect with
 /// other C libraries.
 void verdict_tune_malloc(int loading);
+/// Gives the pages of every free block back to the system (glibc's
+/// `malloc_trim`): after loading a large policy, the memory its stages
+/// freed is otherwise still counted as the process's own while tickets
+/// are answered. No effect with other C libraries.
+void verdict_return_free_memory(void);
 
 /// Whether this processor has the x86 SHA extensions (and SSSE3, SSE4.1).
 int verdict_sha256_hw_available(void);
