@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 if [ $# -ge 1 ]; then
   V=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 else
-  swift build -c release --product verdict > /dev/null
+  swift build -c release --product verdict --static-swift-stdlib > /dev/null
   V=$PWD/.build/release/verdict
 fi
 work=$(mktemp -d)

@@ -17,7 +17,7 @@ secs=${1:-60}
 batch_secs=${2:-20}
 command -v wrk >/dev/null || { echo "bench/serve.sh needs wrk (apt-get install wrk)"; exit 2; }
 
-swift build -c release --product verdict >/dev/null 2>&1
+swift build -c release --product verdict --static-swift-stdlib >/dev/null 2>&1
 swift build -c release --product verdict-server >/dev/null 2>&1
 bin=.build/release
 
