@@ -181,6 +181,9 @@ public struct TicketStream {
         // part): sizes the parallel rounds so their output stays near
         // `flushBytes`. Until measured, a round gives each worker one line.
         var bytesPerLine = max(1, flushBytes / workers)
+        // Started at the first batch large enough to share, kept for the rest.
+        var team: Team?
+        defer { team?.stop() }
         var more = true
         stream: while more {
             more = framer.next(read: read)
@@ -202,6 +205,10 @@ public struct TicketStream {
                 sinks.append(sink)
                 before.append((sink.answered, sink.errors))
             }
+            // Workers with an explicit stack: Dispatch's get `ulimit -s`, too
+            // small for the deepest policy the limits allow (docs/limits.md).
+            let crew = team ?? Team(size: workers)
+            team = crew
             shared.sinks = sinks
             shared.framer = framer
             var from = 0
@@ -212,9 +219,7 @@ public struct TicketStream {
                 let round = min(count - from, perWorker * workers)
                 let part = (round + workers - 1) / workers
                 let start = from
-                // Workers with an explicit stack: Dispatch's get `ulimit -s`, too
-                // small for the deepest policy the limits allow (docs/limits.md).
-                Threads.concurrentPerform(iterations: workers) { w in
+                crew.perform { w in
                     let lines = (start + min(round, w * part))..<(start + min(round, (w + 1) * part))
                     var out = results.take(w)
                     shared.sinks[w].process(shared.framer, lines: lines, into: &out)
