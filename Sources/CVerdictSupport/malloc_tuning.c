@@ -9,7 +9,6 @@ void verdict_tune_malloc(int loading) {
 #if defined(__GLIBC__)
     // 128 KiB is glibc's documented default.
     mallopt(M_TOP_PAD, loading ? 64 * 1024 * 1024 : 128 * 1024);
-    mallopt(M_MMAP_THRESHOLD, loading ? 32 * 1024 * 1024 : 128 * 1024);
 #else
     (void)loading;
 #endif

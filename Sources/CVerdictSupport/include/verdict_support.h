@@ -9,8 +9,6 @@
 /// resident once written): loading a large policy allocates hundreds of
 /// megabytes in small pieces, and the default steps of 128 KiB cost a
 /// system call (`brk`, or `mprotect` in a worker thread's arena) for each.
-/// Large blocks (up to 32 MiB) come from the heaps too, where they reuse
-/// what earlier stages freed (a parsed YAML tree) instead of new pages.
 /// Afterwards (`loading` zero) the defaults are back, so that memory
 /// freed while answering tickets is given back as before. No effect with
 /// other C libraries.
