@@ -13,12 +13,20 @@ public struct JSONWriter: Sendable {
     }
 
     /// Unescaped text, typically punctuation.
+    @inlinable
     public mutating func raw(_ s: StaticString) {
-        bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        // Most are one character (`,` `:` `{` `]`): one byte is appended far
+        // more cheaply than a buffer.
+        if s.utf8CodeUnitCount == 1 {
+            bytes.append(s.utf8Start.pointee)
+        } else {
+            bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        }
     }
 
     /// Unescaped text, written as UTF-8 as is.
     /// Appends bytes that are already JSON text (e.g. a key encoded once, ahead of time).
+    @inlinable
     public mutating func raw(bytes: [UInt8]) {
         self.bytes.append(contentsOf: bytes)
     }
