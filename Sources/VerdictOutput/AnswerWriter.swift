@@ -127,54 +127,59 @@ public final class AnswerWriter: Sendable {
     /// the values it read, and the table row or list items that decided.
     static func writeExplanation(_ r: ExplainRecorder, _ x: ExplainFragments, into w: inout JSONWriter) {
         w.raw("{")
-        for (n, index) in r.evaluated.sorted().enumerated() {
-            let record = r.records[index]
-            if n > 0 { w.raw(",") }
-            w.raw(bytes: x.heads[index])
-            if case .error(let e) = record.value {
-                w.raw(",\"undetermined\":")
-                w.string(e.message)
-            } else {
-                w.raw(",\"value\":")
-                ValueJSON.write(record.value, into: &w)
-            }
-            w.raw(bytes: x.bodies[index])
-            switch x.kinds[index] {
-            case .expr:
-                break
-            case .table(let hit):
-                if hit == .collect {
-                    // Every row that held, in order: each cites its own clause.
-                    w.raw(",\"rows\":[")
-                    for (j, row) in record.rows.enumerated() {
-                        if j > 0 { w.raw(",") }
-                        w.raw("{\"number\":")
-                        w.int(Int64(row + 1))
-                        w.raw(bytes: x.rows[index][row])
+        // The records are read in place (a copy of each retained and released
+        // all its arrays), in rule order.
+        r.records.withUnsafeBufferPointer { records in
+            for (n, index) in r.evaluatedInRuleOrder().enumerated() {
+                if n > 0 { w.raw(",") }
+                w.raw(bytes: x.heads[index])
+                if case .error(let e) = records[index].value {
+                    w.raw(",\"undetermined\":")
+                    w.string(e.message)
+                } else {
+                    w.raw(",\"value\":")
+                    ValueJSON.write(records[index].value, into: &w)
+                }
+                w.raw(bytes: x.bodies[index])
+                switch x.kinds[index] {
+                case .expr:
+                    break
+                case .table(let hit):
+                    if hit == .collect {
+                        // Every row that held, in order: each cites its own clause.
+                        w.raw(",\"rows\":[")
+                        for (j, row) in records[index].rows.enumerated() {
+                            if j > 0 { w.raw(",") }
+                            w.raw("{\"number\":")
+                            w.int(Int64(row + 1))
+                            w.raw(bytes: x.rows[index][row])
+                            w.raw("}")
+                        }
+                        w.raw("]")
+                    } else if let row = records[index].row,
+                        let fragment = row >= 0 ? x.rows[index][row] : x.defaultRows[index]
+                    {
+                        w.raw(",\"row\":{\"number\":")
+                        if row >= 0 { w.int(Int64(row + 1)) } else { w.string("default") }
+                        w.raw(bytes: fragment)
                         w.raw("}")
                     }
+                case .items:
+                    w.raw(",\"items\":[")
+                    for (j, item) in records[index].items.enumerated() {
+                        if j > 0 { w.raw(",") }
+                        w.raw(bytes: x.items[index][item])
+                    }
                     w.raw("]")
-                } else if let row = record.row, let fragment = row >= 0 ? x.rows[index][row] : x.defaultRows[index] {
-                    w.raw(",\"row\":{\"number\":")
-                    if row >= 0 { w.int(Int64(row + 1)) } else { w.string("default") }
-                    w.raw(bytes: fragment)
-                    w.raw("}")
                 }
-            case .items:
-                w.raw(",\"items\":[")
-                for (j, item) in record.items.enumerated() {
+                w.raw(",\"used\":{")
+                for (j, read) in records[index].reads.enumerated() {
                     if j > 0 { w.raw(",") }
-                    w.raw(bytes: x.items[index][item])
+                    w.raw(bytes: x.slotKeys[read.slot])
+                    ValueJSON.write(read.value, into: &w)
                 }
-                w.raw("]")
+                w.raw("}}")
             }
-            w.raw(",\"used\":{")
-            for (j, read) in record.reads.enumerated() {
-                if j > 0 { w.raw(",") }
-                w.raw(bytes: x.slotKeys[read.slot])
-                ValueJSON.write(read.value, into: &w)
-            }
-            w.raw("}}")
         }
         w.raw("}")
     }

@@ -29,12 +29,13 @@ public enum ValueJSON {
             }
             w.raw("]")
         case .map(let m):
+            // Keys and values read where they are (`entries` builds an array of pairs).
             w.raw("{")
-            for (i, (k, value)) in m.entries.enumerated() {
+            for i in m.keys.indices {
                 if i > 0 { w.raw(",") }
-                if case .string(let s) = k { w.string(s) } else { w.string(k.celLiteral) }
+                if case .string(let s) = m.keys[i] { w.string(s) } else { w.string(m.keys[i].celLiteral) }
                 w.raw(":")
-                write(value, into: &w)
+                write(m.values[i], into: &w)
             }
             w.raw("}")
         case .error(let e):

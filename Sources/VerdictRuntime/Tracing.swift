@@ -109,6 +109,8 @@ public final class ExplainRecorder: EvaluationTracer {
     public private(set) var records: [RuleRecord] = []
     /// Rules in the order their evaluation finished (dependencies first).
     public private(set) var evaluated: [Int] = []
+    /// `evaluated` sorted, rebuilt on request in a buffer kept from ticket to ticket.
+    private var sorted: [Int] = []
     /// The policy of the current ticket (index in the set).
     public private(set) var policy = -1
     public let tracesExpressions: Bool
@@ -120,6 +122,14 @@ public final class ExplainRecorder: EvaluationTracer {
     public init(ruleCounts: [Int], expressions: Bool = false) {
         self.ruleCounts = ruleCounts
         self.tracesExpressions = expressions
+    }
+
+    /// The rules evaluated for the current ticket, in rule order.
+    public func evaluatedInRuleOrder() -> [Int] {
+        sorted.removeAll(keepingCapacity: true)
+        sorted.append(contentsOf: evaluated)
+        sorted.sort()
+        return sorted
     }
 
     public func ticketStarted(policy: Int) {
@@ -136,10 +146,10 @@ public final class ExplainRecorder: EvaluationTracer {
         // few slots and have no rows or items (this ran for every rule of
         // every ticket and cost a tenth of an explained ticket).
         records.withUnsafeMutableBufferPointer { all in
-            if !all[rule].reads.isEmpty { all[rule].reads.removeAll(keepingCapacity: true) }
-            if !all[rule].rows.isEmpty { all[rule].rows.removeAll(keepingCapacity: true) }
-            if !all[rule].items.isEmpty { all[rule].items.removeAll(keepingCapacity: true) }
-            if !all[rule].itemsTried.isEmpty { all[rule].itemsTried.removeAll(keepingCapacity: true) }
+            all[rule].reads.empty()
+            all[rule].rows.empty()
+            all[rule].items.empty()
+            all[rule].itemsTried.empty()
             if tracesExpressions, !all[rule].nodes.isEmpty { all[rule].nodes.removeAll(keepingCapacity: true) }
             all[rule].row = nil
         }
@@ -153,8 +163,11 @@ public final class ExplainRecorder: EvaluationTracer {
     }
 
     public func slotRead(_ slot: Int, value: CELValue) {
-        guard let frame = stack.last, !records[frame].reads.contains(where: { $0.slot == slot }) else { return }
-        records[frame].reads.append(SlotRead(slot: slot, value: value))
+        guard let frame = stack.last else { return }
+        records.withUnsafeMutableBufferPointer { all in
+            guard !all[frame].reads.contains(where: { $0.slot == slot }) else { return }
+            all[frame].reads.append(SlotRead(slot: slot, value: value))
+        }
     }
 
     public func rowTried(rule: Int, row: Int, matched: Bool) {}
@@ -176,5 +189,16 @@ public final class ExplainRecorder: EvaluationTracer {
     public func celNode(_ id: Int, value: CELValue) {
         guard let e = expressionStack.last else { return }
         records[e.rule].nodes[e.part, default: [:]][id] = value
+    }
+}
+
+extension Array {
+    /// Removes every element, keeping the capacity: for the few elements a
+    /// record holds, one `removeLast` each costs a fraction of
+    /// `removeAll(keepingCapacity:)`, which goes through the general
+    /// `replaceSubrange`.
+    @inline(__always)
+    fileprivate mutating func empty() {
+        while !isEmpty { removeLast() }
     }
 }
