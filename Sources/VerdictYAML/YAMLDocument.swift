@@ -474,12 +474,12 @@ struct TreeBuilder {
         let shown = CoreTag.display(tag)
         let allowed: Bool
         switch kind {
-        case "scalar": allowed = CoreTag.scalarTags.contains(tag)
+        case "scalar": allowed = CoreTag.Scalar(tag) != nil
         case "sequence": allowed = tag == CoreTag.seq
         default: allowed = tag == CoreTag.map
         }
         if allowed { return tag }
-        if CoreTag.scalarTags.contains(tag) || tag == CoreTag.seq || tag == CoreTag.map {
+        if CoreTag.Scalar(tag) != nil || tag == CoreTag.seq || tag == CoreTag.map {
             report(mark, "tag `\(shown)` cannot be used on a \(kind)", length: shown.unicodeScalars.count, kind: .unsupported)
         } else if tag.hasPrefix(CoreTag.prefix) {
             report(mark, "tag `\(shown)` is not supported (only !!str, !!int, !!float, !!bool, !!null, !!seq and !!map)",

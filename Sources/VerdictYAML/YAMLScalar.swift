@@ -89,7 +89,6 @@ enum CoreTag {
     static let null = prefix + "null"
     static let seq = prefix + "seq"
     static let map = prefix + "map"
-    static let scalarTags: Set<String> = [str, int, float, bool, null]
 
     /// The core tags a scalar may carry, in a byte.
     enum Scalar: UInt8, Sendable {
