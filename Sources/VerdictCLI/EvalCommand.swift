@@ -158,7 +158,7 @@ struct EvalOptions {
         let tracer = coverage == nil ? nil : CoverageTracer(running: set.compiled.traced())
         // Coverage counts in one tracer: it runs on one worker.
         let workers = tracer != nil ? 1 : (jobs ?? ProcessInfo.processInfo.activeProcessorCount)
-        let sourceBytes = set.sources.values.reduce(0) { $0 + $1.count }
+        let sourceBytes = set.sourceBytes
         let summary = TicketStream().run(
             workers: workers,
             makeSink: { w in

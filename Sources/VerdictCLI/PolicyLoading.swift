@@ -17,7 +17,7 @@ enum PolicyLoading {
             verdict_tune_malloc(0)
             // What loading a large policy freed (its YAML trees, its decoded
             // form) goes back too, rather than staying resident while unused.
-            if s.sources.values.reduce(0, { $0 + $1.count }) >= 1 << 20 { verdict_return_free_memory() }
+            if s.sourceBytes >= 1 << 20 { verdict_return_free_memory() }
             return s
         } catch {
             var text = DiagnosticRenderer.renderAll(error.diagnostics, sources: error.sources)

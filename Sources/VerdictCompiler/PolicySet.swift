@@ -26,6 +26,8 @@ public final class PolicySet: @unchecked Sendable {
     public let costs: [[RuleCost]]
     /// The text of every file read, by path (for rendering positions).
     public let sources: [String: [UInt8]]
+    /// The size of the policies as read, in bytes of YAML.
+    public var sourceBytes: Int { sources.values.reduce(0) { $0 + $1.count } }
     /// Problems that do not stop the policies from working (`check` prints
     /// them; `check --strict` fails on them), sorted by position.
     public internal(set) var warnings: [PolicyDiagnostic] = []

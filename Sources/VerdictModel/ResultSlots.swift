@@ -8,14 +8,8 @@ public final class ResultSlots<T>: @unchecked Sendable {
     public init(count: Int) { slots = Array(repeating: nil, count: count) }
 
     public func set(_ i: Int, _ value: T) {
-        lock.lock()
-        slots[i] = value
-        lock.unlock()
+        lock.withLock { slots[i] = value }
     }
 
-    public var values: [T?] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots
-    }
+    public var values: [T?] { lock.withLock { slots } }
 }

@@ -272,17 +272,15 @@ final class OutputSlots: @unchecked Sendable {
     init(count: Int) { slots = (0..<count).map { _ in JSONWriter(capacity: 1 << 16) } }
 
     func take(_ i: Int) -> JSONWriter {
-        lock.lock()
-        defer { lock.unlock() }
-        var w = JSONWriter(capacity: 0)
-        swap(&w, &slots[i])
-        return w
+        lock.withLock {
+            var w = JSONWriter(capacity: 0)
+            swap(&w, &slots[i])
+            return w
+        }
     }
 
     func put(_ i: Int, _ w: JSONWriter) {
-        lock.lock()
-        slots[i] = w
-        lock.unlock()
+        lock.withLock { slots[i] = w }
     }
 }
 

@@ -34,6 +34,13 @@ public final class Lock: @unchecked Sendable {
     public func lock() { pthread_mutex_lock(mutex) }
     public func unlock() { pthread_mutex_unlock(mutex) }
 
+    /// `body` with the lock held.
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+
     /// With the lock held: releases it until another thread signals, then holds it again.
     public func wait() { pthread_cond_wait(condition, mutex) }
     /// Wakes one thread waiting in `wait()`.

@@ -79,17 +79,14 @@ public enum Threads {
         private var threads: [Handle] = []
 
         func add(_ thread: Handle) {
-            lock.lock()
-            threads.append(thread)
-            lock.unlock()
+            lock.withLock { threads.append(thread) }
         }
 
         func takeAll() -> [Handle] {
-            lock.lock()
-            defer { lock.unlock() }
-            let all = threads
-            threads = []
-            return all
+            lock.withLock {
+                defer { threads = [] }
+                return threads
+            }
         }
     }
 
