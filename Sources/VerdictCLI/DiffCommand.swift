@@ -158,7 +158,7 @@ struct DiffCommand: ParsableCommand {
             throw ExitStatus.usage.code
         }
         defer { if fd != 0 { close(fd) } }
-        let workers = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+        let workers = max(1, jobs ?? Threads.cores)
         let replay = Replay(
             old: oldSet, new: newSet, diff: diff, workers: workers, perTicket: perTicket, allTickets: allTickets)
         let terminal = isatty(2) == 1

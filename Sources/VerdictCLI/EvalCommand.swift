@@ -10,6 +10,7 @@ import VerdictCompiler
 import VerdictTestRunner
 import VerdictOutput
 import VerdictRuntime
+import VerdictThreads
 
 /// `verdict eval`: JSON Lines tickets on stdin, one JSON answer line each on stdout.
 struct EvalCommand: ParsableCommand {
@@ -157,7 +158,7 @@ struct EvalOptions {
         }
         let tracer = coverage == nil ? nil : CoverageTracer(running: set.compiled.traced())
         // Coverage counts in one tracer: it runs on one worker.
-        let workers = tracer != nil ? 1 : (jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+        let workers = tracer != nil ? 1 : (jobs ?? Threads.cores)
         let sourceBytes = set.sourceBytes
         let summary = TicketStream().run(
             workers: workers,

@@ -652,7 +652,7 @@ struct PolicyCompiler {
             case nil: break
             }
         }
-        let workers = texts.count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        let workers = texts.count < 256 ? 1 : Threads.cores
         guard workers > 1 else { return }
         let env = self.env
         let all = texts

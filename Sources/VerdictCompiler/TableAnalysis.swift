@@ -93,7 +93,7 @@ struct TableAnalysis: @unchecked Sendable {
     /// policies are analysed on every core, each worker with its own activation.
     func diagnostics() -> [PolicyDiagnostic] {
         let tables = policy.rules.indices.filter { if case .table = policy.rules[$0].body { true } else { false } }
-        let workers = tables.count < 64 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, tables.count / 32))
+        let workers = tables.count < 64 ? 1 : max(1, min(Threads.cores, tables.count / 32))
         let chunk = (tables.count + workers - 1) / max(1, workers)
         let results = ResultSlots<[PolicyDiagnostic]>(count: workers)
         Threads.concurrentPerform(iterations: workers) { w in

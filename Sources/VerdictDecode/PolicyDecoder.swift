@@ -489,7 +489,7 @@ struct PolicyDecoder {
         _ entries: [(name: String, key: YAMLNode, value: YAMLNode)],
         _ decode: @Sendable (inout PolicyDecoder, (name: String, key: YAMLNode, value: YAMLNode)) -> T?
     ) -> [T] {
-        let workers = entries.count < 512 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        let workers = entries.count < 512 ? 1 : Threads.cores
         guard workers > 1 else { return entries.compactMap { decode(&self, $0) } }
         let part = (entries.count + workers - 1) / workers
         let file = self.file

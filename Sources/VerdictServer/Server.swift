@@ -18,7 +18,7 @@ public final class VerdictServer: Sendable {
     /// Where requests are evaluated: threads with stacks sized to the limits
     /// (the executor's threads are too small for the deepest policies), one
     /// per core, shared by every server in the process.
-    static let evaluators = WorkerThreads(count: ProcessInfo.processInfo.activeProcessorCount)
+    static let evaluators = WorkerThreads(count: Threads.cores)
 
     public init(options: ServerOptions, logSink: LogSink = .standardError, logLevel: Logger.Level = .info) {
         self.options = options

@@ -19,6 +19,10 @@ void verdict_tune_malloc(int loading);
 /// are answered. No effect with other C libraries.
 void verdict_return_free_memory(void);
 
+/// The processors this process may run on: its CPU affinity on Linux
+/// (`taskset`, a cpuset), else the processors online; at least 1.
+int verdict_cpu_count(void);
+
 /// Whether this processor has the x86 SHA extensions (and SSSE3, SSE4.1).
 int verdict_sha256_hw_available(void);
 
