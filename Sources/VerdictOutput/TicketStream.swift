@@ -162,13 +162,29 @@ public struct TicketStream {
     /// others (`makeSink(1)` … `makeSink(workers - 1)`) only when a batch is
     /// large enough to share, so a stream of one ticket or none does not
     /// pay for building every worker's evaluator over a large policy set.
+    ///
+    /// With several workers, the answers of a round are written on a thread
+    /// of their own while the next round is answered (the kernel's copy of
+    /// them into a file took a tenth of a two-core run, with both workers
+    /// waiting). That thread writes whatever the main one does, so an answer
+    /// never waits for the next read.
     public func run(
         workers requested: Int,
         makeSink: (Int) -> TicketSink,
         read: (UnsafeMutableRawBufferPointer) -> Int,
         write: ([UInt8]) -> Bool
     ) -> Summary {
-        let workers = max(1, requested)
+        withoutActuallyEscaping(write) { write in
+            stream(workers: max(1, requested), makeSink: makeSink, read: read, write: write)
+        }
+    }
+
+    private func stream(
+        workers: Int,
+        makeSink: (Int) -> TicketSink,
+        read: (UnsafeMutableRawBufferPointer) -> Int,
+        write: @escaping ([UInt8]) -> Bool
+    ) -> Summary {
         var sinks = [makeSink(0)]
         var framer = LineFramer(maxLineBytes: maxLineBytes, chunkBytes: chunkBytes)
         var out = JSONWriter(capacity: 1 << 16)
@@ -183,13 +199,22 @@ public struct TicketStream {
         var bytesPerLine = max(1, flushBytes / workers)
         // Started at the first batch large enough to share, kept for the rest.
         var team: Team?
-        defer { team?.stop() }
+        var writer: OrderedWriter?
+        defer {
+            team?.stop()
+            writer?.stop()
+        }
         var more = true
         stream: while more {
             more = framer.next(read: read)
             let count = framer.batch.count
             summary.lines += count
             if workers == 1 || count < Self.parallelBatch {
+                // Answered here and written at once: what the writer holds goes first.
+                if let writer, !writer.drain() {
+                    summary.outputOK = false
+                    break stream
+                }
                 var from = 0
                 repeat {
                     from = sinks[0].process(framer, lines: from..<count, into: &out, until: flushBytes)
@@ -209,6 +234,7 @@ public struct TicketStream {
             // small for the deepest policy the limits allow (docs/limits.md).
             let crew = team ?? Team(size: workers)
             team = crew
+            if writer == nil { writer = OrderedWriter(write: write, flushBytes: flushBytes) }
             shared.sinks = sinks
             shared.framer = framer
             var from = 0
@@ -230,7 +256,7 @@ public struct TicketStream {
                     var out = results.take(w)
                     let lines = min(round, (w + 1) * part) - min(round, w * part)
                     if lines > 0 { bytesPerLine = max(bytesPerLine / 2, out.bytes.count / lines, 1) }
-                    ok = flush(&out, write)
+                    ok = writer?.enqueue(&out.bytes) ?? flush(&out, write)
                     results.put(w, out)
                 }
                 guard ok else {
@@ -243,6 +269,7 @@ public struct TicketStream {
             // Let go of the batch, or the framer's next read would copy its buffer.
             shared.framer = LineFramer(maxLineBytes: 0, chunkBytes: 0)
         }
+        if let writer, !writer.stop() { summary.outputOK = false }
         summary.answered = zip(sinks, before).reduce(0) { $0 + $1.0.answered - $1.1.0 }
         summary.errors = zip(sinks, before).reduce(0) { $0 + $1.0.errors - $1.1.1 }
         summary.inputOK = framer.inputOK
@@ -260,6 +287,102 @@ public struct TicketStream {
             out.bytes.removeAll(keepingCapacity: true)
         }
         return true
+    }
+}
+
+/// Writes buffers of answers in the order given, on a thread of its own:
+/// the workers answer the next round meanwhile. At most `depth` buffers
+/// wait (the memory for output stays bounded); written buffers come back
+/// empty for the next round, so their capacity is reused. After a failed
+/// write nothing more is written. Without a thread, each buffer is written
+/// when it is given.
+final class OrderedWriter: @unchecked Sendable {
+    /// Guards everything below; its condition is signalled whenever any of it changes.
+    private let lock = Lock()
+    private var queue: [[UInt8]] = []
+    private var spare: [[UInt8]] = []
+    private var writing = false
+    private var failed = false
+    private var stopping = false
+    private var thread: Threads.Handle?
+    private let write: ([UInt8]) -> Bool
+    /// A buffer grown past four times this (by one outsized answer) is given back, not kept.
+    private let flushBytes: Int
+    static let depth = 4
+
+    init(write: @escaping ([UInt8]) -> Bool, flushBytes: Int) {
+        self.write = write
+        self.flushBytes = max(flushBytes, 1 << 16)
+        thread = Threads.start(Threads.Box { [unowned self] in self.serve() }, stackSize: 1 << 20)
+    }
+
+    deinit { stop() }
+
+    /// Queues `bytes` for writing and leaves an empty buffer in its place;
+    /// false once a write has failed.
+    func enqueue(_ bytes: inout [UInt8]) -> Bool {
+        guard !bytes.isEmpty else { return lock.withLock { !failed } }
+        guard thread != nil else {
+            let ok = lock.withLock { !failed } && write(bytes)
+            if !ok { lock.withLock { failed = true } }
+            bytes.removeAll(keepingCapacity: true)
+            return ok
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        while queue.count >= Self.depth && !failed { lock.wait() }
+        if failed { return false }
+        var next = spare.popLast() ?? []
+        swap(&next, &bytes)
+        queue.append(next)
+        lock.broadcast()
+        return true
+    }
+
+    /// Waits until every queued buffer is written; false once a write has failed.
+    func drain() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        while (!queue.isEmpty || writing) && !failed { lock.wait() }
+        return !failed
+    }
+
+    /// Writes what is queued and ends the thread; false once a write has failed.
+    @discardableResult
+    func stop() -> Bool {
+        lock.lock()
+        stopping = true
+        lock.broadcast()
+        let running = thread
+        thread = nil
+        lock.unlock()
+        if let running { Threads.join(running) }
+        return lock.withLock { !failed }
+    }
+
+    private func serve() {
+        lock.lock()
+        while true {
+            while queue.isEmpty && !stopping { lock.wait() }
+            if queue.isEmpty || failed {
+                // Stopping with nothing left, or after a failure: what is queued is dropped.
+                queue.removeAll()
+                lock.broadcast()
+                if stopping { break }
+                continue
+            }
+            var bytes = queue.removeFirst()
+            writing = true
+            lock.unlock()
+            let ok = write(bytes)
+            bytes.removeAll(keepingCapacity: true)
+            lock.lock()
+            writing = false
+            if !ok { failed = true }
+            if bytes.capacity / 4 <= flushBytes { spare.append(bytes) }
+            lock.broadcast()
+        }
+        lock.unlock()
     }
 }
 

@@ -162,4 +162,35 @@ final class Feed {
         #expect(unbounded.writes.max() ?? 0 > 40 * longest)
         #expect(bounded.writes.max() ?? 0 <= 4096 + 8 * longest, "\(bounded.writes.prefix(12))")
     }
+
+    /// With several workers the answers are written on a thread of their
+    /// own: in order, and after a failed write nothing more is written and
+    /// the stream stops and says so.
+    @Test func aFailedWriteOnTheWriterThreadStopsTheStream() throws {
+        let set = try loadShipped()
+        let input = Array(repeating: t + [10], count: 2_000).flatMap { $0 }
+        let plan = try AskPlan(policies: set.compiled, ask: [])
+        func run(failAfter: Int) -> (summary: TicketStream.Summary, output: [UInt8], calls: Int) {
+            let sinks = (0..<2).map { _ in TicketSink(policies: set, plan: plan) }
+            var output: [UInt8] = []
+            var calls = 0
+            let summary = TicketStream(chunkBytes: 64 << 10, flushBytes: 4096).run(
+                sinks, read: reader(input),
+                write: {
+                    calls += 1
+                    guard calls <= failAfter else { return false }
+                    output += $0
+                    return true
+                })
+            return (summary, output, calls)
+        }
+        let whole = run(failAfter: .max)
+        #expect(whole.summary.outputOK && whole.summary.lines == 2_000)
+        #expect(String(decoding: whole.output, as: UTF8.self).split(separator: "\n").count == 2_000)
+        let cut = run(failAfter: 3)
+        #expect(!cut.summary.outputOK)
+        #expect(cut.calls == 4, "no write after the failed one")
+        #expect(!cut.output.isEmpty && whole.output.starts(with: cut.output))
+        #expect(cut.summary.lines < 2_000, "the stream stopped reading")
+    }
 }
