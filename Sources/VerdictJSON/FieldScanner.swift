@@ -297,6 +297,8 @@ public struct FieldScanner {
         i += 1
         let start = i
         while i < n {
+            Self.skipPlain(bytes, &i)
+            guard i < n else { break }
             let b = bytes[i]
             if b == UInt8(ascii: "\"") { break }
             if b == UInt8(ascii: "\\") || b < 0x20 { return nil }
@@ -342,9 +344,48 @@ public struct FieldScanner {
         }
     }
 
+    /// Whether two keys' bytes are equal: eight at a time, inline (keys are
+    /// short; a call to `memcmp` cost more than the comparing).
     @inline(__always)
     static func same(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ length: Int) -> Bool {
-        length == 0 || memcmp(a, b, length) == 0
+        var k = 0
+        while k + 8 <= length {
+            if a.loadUnaligned(fromByteOffset: k, as: UInt64.self) != b.loadUnaligned(fromByteOffset: k, as: UInt64.self) {
+                return false
+            }
+            k += 8
+        }
+        while k < length {
+            if a.load(fromByteOffset: k, as: UInt8.self) != b.load(fromByteOffset: k, as: UInt8.self) { return false }
+            k += 1
+        }
+        return true
+    }
+
+    /// Moves `i` over the plain bytes of a string (printable ASCII but `"`
+    /// and `\`), eight at a time, to the first byte that needs a look: a
+    /// quote, a backslash, a control character or a byte of a multi-byte
+    /// character; or to within eight bytes of the end, where the caller's
+    /// byte loop goes on. A byte is flagged by the borrow of a subtraction
+    /// that no plain byte before it can cause, so the lowest flag is exact.
+    @inline(__always)
+    static func skipPlain(_ bytes: UnsafeRawBufferPointer, _ i: inout Int) {
+        guard let base = bytes.baseAddress else { return }
+        let n = bytes.count
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        while i + 8 <= n {
+            let w = UInt64(littleEndian: (base + i).loadUnaligned(as: UInt64.self))
+            let quote = w ^ (ones &* 0x22)
+            let backslash = w ^ (ones &* 0x5C)
+            let flags =
+                ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (w &- ones &* 0x20) | w)
+                & (ones &* 0x80)
+            if flags != 0 {
+                i += flags.trailingZeroBitCount >> 3
+                return
+            }
+            i += 8
+        }
     }
 
     /// A string from its opening quote: strict UTF-8, valid escapes, no raw
@@ -353,6 +394,8 @@ public struct FieldScanner {
         let n = bytes.count
         i += 1
         while i < n {
+            Self.skipPlain(bytes, &i)
+            guard i < n else { return false }
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
                 i += 1

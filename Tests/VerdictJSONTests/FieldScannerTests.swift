@@ -1,0 +1,56 @@
+import Testing
+
+@testable import VerdictJSON
+
+/// The scanner's word-at-a-time skip over plain string bytes against the
+/// byte-at-a-time rule it replaces: it stops at the first byte that needs a
+/// look (a quote, a backslash, a control character, a byte of 0x80 or
+/// more), or within the last eight bytes, and never passes such a byte.
+@Suite struct FieldScannerTests {
+    static func plain(_ b: UInt8) -> Bool { b >= 0x20 && b < 0x80 && b != 0x22 && b != 0x5C }
+
+    @Test func skipPlainStopsAtTheFirstSpecialByteWhereverItIs() {
+        let special: [UInt8] = [0x22, 0x5C, 0x00, 0x01, 0x1F, 0x80, 0xC3, 0xE5, 0xFF]
+        let plain: [UInt8] = [0x20, 0x21, 0x23, 0x41, 0x5B, 0x5D, 0x7E, 0x7F, 0x61]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return state
+        }
+        var checked = 0
+        for length in 0..<40 {
+            for _ in 0..<400 {
+                // Mostly plain bytes, a special one now and then (often none at all).
+                let bytes = (0..<length).map { _ -> UInt8 in
+                    let r = next()
+                    return r % 9 == 0 ? special[Int(r / 9 % UInt64(special.count))] : plain[Int(r / 9 % UInt64(plain.count))]
+                }
+                for from in 0...length {
+                    let first = bytes[from...].firstIndex { !Self.plain($0) } ?? length
+                    var i = from
+                    bytes.withUnsafeBytes { FieldScanner.skipPlain($0, &i) }
+                    #expect(i >= from && i <= first, "\(bytes) from \(from): stopped at \(i), first special at \(first)")
+                    #expect(i == first || i + 8 > length, "\(bytes) from \(from): stopped at \(i) short of \(first)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 100_000)
+    }
+
+    @Test func sameComparesEveryByte() {
+        let a: [UInt8] = Array("installed_on_the_first_day".utf8)
+        for length in 0...a.count {
+            for k in 0..<length {
+                var b = a
+                b[k] ^= 0x01
+                let equal = a.withUnsafeBytes { x in b.withUnsafeBytes { y in FieldScanner.same(x.baseAddress!, y.baseAddress!, length) } }
+                #expect(!equal, "a change at \(k) of \(length) bytes went unseen")
+            }
+            let equal = a.withUnsafeBytes { x in a.withUnsafeBytes { y in FieldScanner.same(x.baseAddress!, y.baseAddress!, length) } }
+            #expect(equal)
+        }
+    }
+}
