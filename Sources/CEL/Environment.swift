@@ -3,6 +3,10 @@
 /// Supplies variable values by slot, possibly lazily.
 public protocol CELActivation: AnyObject {
     func value(slot: Int) -> CELValue
+    /// `slot == null`: `true` or `false`, or the slot's error. An activation
+    /// may answer without building the value (an object input is there or
+    /// not, whatever its fields); the default reads it.
+    func isNull(slot: Int) -> CELValue
     /// The steps evaluations against this activation share (one budget per
     /// ticket); nil gives each evaluation a budget of its own, of the default size.
     var budget: CELBudget? { get }
@@ -10,6 +14,19 @@ public protocol CELActivation: AnyObject {
 
 extension CELActivation {
     public var budget: CELBudget? { nil }
+
+    public func isNull(slot: Int) -> CELValue { CELValue.comparedToNull(value(slot: slot)) }
+}
+
+extension CELValue {
+    /// `v == null` by CEL's equality: an error stays the error.
+    public static func comparedToNull(_ v: CELValue) -> CELValue {
+        switch v {
+        case .error: return v
+        case .null: return .bool(true)
+        default: return .bool(false)
+        }
+    }
 }
 
 /// A simple array-backed activation. Slots beyond the array yield a `missing` error.

@@ -515,6 +515,18 @@ struct Planner {
         }
         checkAllowed(a, args[1])
         checkAllowed(b, args[0])
+        // A variable against `null` asks the activation, which can answer
+        // without building the value (`fault != null` built the map of an
+        // object input's fields only to compare it). Traced plans keep the
+        // general form: their events report the variable's value.
+        if !traced, let slot = a.slot ?? b.slot, case .null? = (a.slot == nil ? a : b).plan.constant {
+            if name == "_==_" { return Node(type: .bool, plan: .dynamic { f in f.activation.isNull(slot: slot) }) }
+            return Node(type: .bool, plan: .dynamic { f in
+                let r = f.activation.isNull(slot: slot)
+                if case .bool(let isNull) = r { return .bool(!isNull) }
+                return r
+            })
+        }
         return Node(type: .bool, plan: apply2(a, b, name == "_==_" ? opEq : opNe))
     }
 

@@ -68,6 +68,14 @@ public final class TicketActivation: CELActivation {
         return v
     }
 
+    /// `slot == null` without building an object input that is there: its
+    /// map would be no null, whatever its fields. With a tracer listening,
+    /// the value is read as usual (explanations show it).
+    public func isNull(slot: Int) -> CELValue {
+        if tracer == nil, !ready[slot], case .group = policy.slotKinds[slot] { return .bool(false) }
+        return CELValue.comparedToNull(value(slot: slot))
+    }
+
     /// The value of a rule, computing it (and what it needs) if not done yet.
     public func ruleValue(_ index: Int) -> CELValue {
         read(policy.rules[index].slot)

@@ -12,6 +12,36 @@ let ticket = """
     """
 
 @Suite struct EngineTests {
+    /// `fault != null` asks the activation, which answers for an object
+    /// input that is there without building its map; with a tracer (an
+    /// explanation) the value is read as before. Both give the same answers
+    /// whether the object is there, empty, null, missing or not an object.
+    @Test func anObjectComparedWithNullAnswersAlikeWithAndWithoutATracer() throws {
+        let set = try loadShipped()
+        let faultAt = try #require(ticket.range(of: #","fault":{"cause":"manufacturing","remote_resolvable":false}"#))
+        let bare = ticket.replacingCharacters(in: faultAt, with: "")
+        let variants = [
+            ticket, bare,
+            bare.replacingOccurrences(of: "}}", with: #"},"fault":null}"#),
+            bare.replacingOccurrences(of: "}}", with: #"},"fault":{}}"#),
+            bare.replacingOccurrences(of: "}}", with: #"},"fault":"none"}"#),
+            bare.replacingOccurrences(of: "}}", with: #"},"fault":{"cause":"outsourced_part","repeat_of":"T-0"}}"#),
+        ]
+        #expect(Set(variants).count == variants.count)
+        let plain = try answer(variants, with: set)
+        let explained = try answer(variants, with: set, explain: true)
+        #expect(plain.count == variants.count && explained.count == variants.count)
+        for (p, e) in zip(plain, explained) {
+            guard case .object(let x) = try parseJSON(p), case .object(let y) = try parseJSON(e) else {
+                Issue.record("not objects: \(p) \(e)")
+                continue
+            }
+            #expect(x["answers"] == y["answers"], "\(p)\n\(e)")
+        }
+        // The fault rules do read it: some answers differ between the variants.
+        #expect(Set(plain).count > 2)
+    }
+
     @Test func changingAParameterChangesTheAnswer() throws {
         var files = try Repo.policyFiles()
         let set = try PolicySet.load(files: files)
