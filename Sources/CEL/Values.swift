@@ -263,6 +263,16 @@ enum CELMapKey: Hashable, Sendable {
         }
     }
 
+    /// Whether a map's key (an int, bool or string value) is this one.
+    func matches(_ v: CELValue) -> Bool {
+        switch (self, v) {
+        case (.int(let a), .int(let b)): return a == b
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.string(let a), .string(let b)): return scalarEqual(a.value, b)
+        default: return false
+        }
+    }
+
     /// The key for a lookup: integral doubles find int keys (heterogeneous numeric keys).
     init?(lookup v: CELValue) {
         switch v {
@@ -354,14 +364,22 @@ func exactInt64(_ d: Double) -> Int64? {
 public struct CELMap: Sendable, Hashable {
     public private(set) var keys: [CELValue]
     public private(set) var values: [CELValue]
-    private var index: [CELMapKey: Int]
+    /// Built once the map holds more than `linearLimit` entries; a smaller
+    /// one is searched in order (an object input of a few fields, read as a
+    /// map per ticket, was a hashed dictionary built and freed each time).
+    private var index: [CELMapKey: Int]?
+    static let linearLimit = 8
 
-    func indexOf(_ k: CELMapKey) -> Int? { index[k] }
+    func indexOf(_ k: CELMapKey) -> Int? {
+        if let index { return index[k] }
+        for i in keys.indices where k.matches(keys[i]) { return i }
+        return nil
+    }
 
     public init() {
         keys = []
         values = []
-        index = [:]
+        index = nil
     }
 
     /// Builds a map; throws on an unsupported key type or a repeated key.
@@ -379,10 +397,18 @@ public struct CELMap: Sendable, Hashable {
         guard let mk = CELMapKey(key) else {
             throw CELError(.invalidArgument, "unsupported key type: \(key.typeName)")
         }
-        if index[mk] != nil {
+        if indexOf(mk) != nil {
             throw CELError(.invalidArgument, "failed with repeated key: \(key.celLiteral)")
         }
-        index[mk] = keys.count
+        if index != nil {
+            index?[mk] = keys.count
+        } else if keys.count == Self.linearLimit {
+            var built: [CELMapKey: Int] = [mk: keys.count]
+            for (i, k) in keys.enumerated() {
+                if let existing = CELMapKey(k) { built[existing] = i }
+            }
+            index = built
+        }
         keys.append(key)
         values.append(value)
     }
@@ -395,35 +421,35 @@ public struct CELMap: Sendable, Hashable {
 
     /// Lookup by key (integral doubles find int keys); nil when absent.
     public subscript(key: CELValue) -> CELValue? {
-        guard let mk = CELMapKey(lookup: key), let i = index[mk] else { return nil }
+        guard let mk = CELMapKey(lookup: key), let i = indexOf(mk) else { return nil }
         return values[i]
     }
 
     /// Lookup of a string key (field selection).
     public subscript(field name: String) -> CELValue? {
-        guard let i = index[.string(ScalarString(name))] else { return nil }
+        guard let i = indexOf(.string(ScalarString(name))) else { return nil }
         return values[i]
     }
 
     public func contains(key: CELValue) -> Bool {
         guard let mk = CELMapKey(lookup: key) else { return false }
-        return index[mk] != nil
+        return indexOf(mk) != nil
     }
 
     /// Equality ignores insertion order.
     public static func == (a: CELMap, b: CELMap) -> Bool {
         guard a.count == b.count else { return false }
-        for (k, i) in a.index {
-            guard let j = b.index[k], a.values[i] == b.values[j] else { return false }
+        for i in a.keys.indices {
+            guard let k = CELMapKey(a.keys[i]), let j = b.indexOf(k), a.values[i] == b.values[j] else { return false }
         }
         return true
     }
 
     public func hash(into h: inout Hasher) {
         var acc = 0
-        for (k, i) in index {
+        for i in keys.indices {
             var eh = Hasher()
-            eh.combine(k)
+            eh.combine(CELMapKey(keys[i]))
             eh.combine(values[i])
             acc ^= eh.finalize()
         }

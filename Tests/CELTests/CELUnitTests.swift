@@ -495,3 +495,39 @@ private func date(_ s: String) -> CELDate {
         #expect(CELSourceText.collapsingWhitespace("x == 'a b'") != CELSourceText.collapsingWhitespace("x == 'a  b'"))
     }
 }
+
+/// Maps of up to `CELMap.linearLimit` entries are searched in order, larger
+/// ones through a hashed index built when they grow past it: both find the
+/// same keys, refuse the same repeats and compare alike.
+@Suite struct CELMapSizeTests {
+    @Test(arguments: [1, 7, 8, 9, 10, 40])
+    func lookupsRepeatsAndEqualityAtEverySize(count: Int) throws {
+        let entries = (0..<count).map { i -> (CELValue, CELValue) in
+            switch i % 3 {
+            case 0: return (.string("k\(i)"), .int(Int64(i)))
+            case 1: return (.int(Int64(i)), .int(Int64(i)))
+            default: return (.bool(i % 2 == 0), .int(Int64(i)))
+            }
+        }
+        // Booleans repeat after two: keep the first of each key.
+        var unique: [(CELValue, CELValue)] = []
+        for e in entries where !unique.contains(where: { $0.0 == e.0 }) { unique.append(e) }
+        let map = try CELMap(entries: unique)
+        #expect(map.count == unique.count)
+        for (k, v) in unique {
+            #expect(map[k] == v)
+            #expect(map.contains(key: k))
+            #expect(throws: CELError.self) { var m = map; try m.insert(key: k, value: .null) }
+        }
+        #expect(map[.string("absent")] == nil)
+        if count > 1 { #expect(map[.double(1)] == .int(1), "an integral double finds the int key") }
+        // The same entries in reverse order: equal, with equal hashes.
+        let reversed = try CELMap(entries: unique.reversed())
+        #expect(map == reversed)
+        #expect(map.hashValue == reversed.hashValue)
+        if let last = unique.last {
+            let changed = try CELMap(entries: unique.dropLast() + [(last.0, .int(-1))])
+            #expect(map != changed, "a different value")
+        }
+    }
+}
