@@ -305,8 +305,7 @@ public struct FieldScanner {
             if b < 0x80 {
                 i += 1
             } else {
-                guard let len = utf8Length(bytes, i) else { return nil }
-                i += len
+                guard skipMultibyte(bytes, &i) else { return nil }
             }
         }
         guard i < n else { return nil }
@@ -422,8 +421,7 @@ public struct FieldScanner {
                 i += 1
                 continue
             }
-            guard let len = utf8Length(bytes, i) else { return false }
-            i += len
+            guard skipMultibyte(bytes, &i) else { return false }
         }
         return false
     }
@@ -443,6 +441,29 @@ public struct FieldScanner {
             v = v << 4 | d
         }
         return v
+    }
+
+    /// Moves `i` over a run of multi-byte characters (text in Chinese, say),
+    /// validating each as `utf8Length` does; false at an invalid one. A
+    /// three-byte character whose lead byte needs no range check of the next
+    /// (E1–EC, EE–EF: most of CJK) is checked in one load of four bytes.
+    @inline(__always)
+    private func skipMultibyte(_ bytes: UnsafeRawBufferPointer, _ i: inout Int) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let n = bytes.count
+        while i < n, bytes[i] >= 0x80 {
+            if i + 4 <= n {
+                let w = UInt32(littleEndian: (base + i).loadUnaligned(as: UInt32.self))
+                let lead = w & 0xFF
+                if w & 0x00C0_C0F0 == 0x0080_80E0, lead != 0xE0, lead != 0xED {
+                    i += 3
+                    continue
+                }
+            }
+            guard let len = utf8Length(bytes, i) else { return false }
+            i += len
+        }
+        return true
     }
 
     /// Strict UTF-8 (as `JSONReader`): no overlongs, surrogates, values above U+10FFFF or truncation.

@@ -54,3 +54,42 @@ import Testing
         }
     }
 }
+
+/// The scanner's UTF-8 check (three-byte characters in one load) against
+/// the strict reader's: every lead byte with every kind of following byte,
+/// in a key and in a value, at the end of the line and before more text.
+@Suite struct FieldScannerUTF8Tests {
+    @Test func theScannerAcceptsExactlyTheUTF8TheReaderAccepts() {
+        let schema = FieldScanner.Schema(paths: [["id"], ["notes"]])
+        var scanner = FieldScanner(schema: schema)
+        let follow: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xE4]
+        var checked = 0
+        for lead in UInt8(0x80)...UInt8(0xFF) {
+            for b1 in follow {
+                for b2 in follow {
+                    for b3 in [UInt8(0x80), 0xBF, 0x41] {
+                        let char = [lead, b1, b2, b3]
+                        let lines: [[UInt8]] = [
+                            Array(#"{"id":"a","notes":""#.utf8) + char + Array(#""}"#.utf8),
+                            Array(#"{"id":"a","notes":"客"#.utf8) + char + Array(#"户 more text"}"#.utf8),
+                            Array(#"{"id":"a",""#.utf8) + char + Array(#"":1}"#.utf8),
+                        ]
+                        for line in lines {
+                            let strict: Bool
+                            if case .success = JSONReader.parse(line) { strict = true } else { strict = false }
+                            let fast = line.withUnsafeBytes { scanner.scan($0) }
+                            // The scanner may decline what the reader accepts (it then reads slowly), never the reverse.
+                            #expect(!fast || strict, "\(line.map { String($0, radix: 16) })")
+                            // A character in a plain string: both decide alike.
+                            if !char.contains(0x22), !char.contains(0x5C), !char.contains(where: { $0 < 0x20 }) {
+                                #expect(fast == strict, "\(line.map { String($0, radix: 16) })")
+                            }
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked > 100_000)
+    }
+}
