@@ -5,22 +5,88 @@ import VerdictJSON
 /// The writer does not track structure: callers write punctuation with
 /// `raw(_:)` (`{`, `,`, `:` ...) and values with the typed methods.
 public struct JSONWriter: Sendable {
-    public var bytes: [UInt8]
+    /// The text written so far. Reading or changing it first moves the
+    /// staged bytes into it.
+    public var bytes: [UInt8] {
+        mutating get {
+            commit()
+            return storage
+        }
+        set {
+            storage = newValue
+            staged = 0
+        }
+        _modify {
+            commit()
+            yield &storage
+        }
+    }
+
+    @usableFromInline var storage: [UInt8]
+    /// Small writes gather here and go into `storage` a block at a time: an
+    /// append to an array costs a uniqueness check and a call whatever its
+    /// size, and an answer is mostly writes of a few bytes (an explained
+    /// one, hundreds of them).
+    @usableFromInline var stage: Stage = Stage()
+    @usableFromInline var staged = 0
+    @usableFromInline static let stageBytes = MemoryLayout<Stage>.size
+
+    /// 256 bytes.
+    @usableFromInline struct Stage: Sendable {
+        var a = (0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64)
+        var b = (0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64)
+        var c = (0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64)
+        var d = (0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64)
+        @usableFromInline init() {}
+    }
 
     public init(capacity: Int = 4096) {
-        bytes = []
-        bytes.reserveCapacity(max(0, capacity))
+        storage = []
+        storage.reserveCapacity(max(0, capacity))
+    }
+
+    /// Moves the staged bytes into `storage`.
+    @usableFromInline
+    mutating func commit() {
+        guard staged > 0 else { return }
+        let n = staged
+        staged = 0
+        withUnsafeBytes(of: &stage) { storage.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+    }
+
+    @inlinable @inline(__always)
+    mutating func put(_ b: UInt8) {
+        if staged == Self.stageBytes { commit() }
+        let at = staged
+        withUnsafeMutableBytes(of: &stage) { $0[at] = b }
+        staged = at + 1
+    }
+
+    @inlinable @inline(__always)
+    mutating func put(_ p: UnsafeRawBufferPointer) {
+        let n = p.count
+        if n > Self.stageBytes - staged {
+            commit()
+            if n > Self.stageBytes / 2 {
+                storage.append(contentsOf: p)
+                return
+            }
+        }
+        let at = staged
+        withUnsafeMutableBytes(of: &stage) { stage in
+            guard let to = stage.baseAddress, let from = p.baseAddress else { return }
+            (to + at).copyMemory(from: from, byteCount: n)
+        }
+        staged = at + n
     }
 
     /// Unescaped text, typically punctuation.
     @inlinable
     public mutating func raw(_ s: StaticString) {
-        // Most are one character (`,` `:` `{` `]`): one byte is appended far
-        // more cheaply than a buffer.
         if s.utf8CodeUnitCount == 1 {
-            bytes.append(s.utf8Start.pointee)
+            put(s.utf8Start.pointee)
         } else {
-            bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+            put(UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
         }
     }
 
@@ -28,11 +94,12 @@ public struct JSONWriter: Sendable {
     /// Appends bytes that are already JSON text (e.g. a key encoded once, ahead of time).
     @inlinable
     public mutating func raw(bytes: [UInt8]) {
-        self.bytes.append(contentsOf: bytes)
+        bytes.withUnsafeBytes { put($0) }
     }
 
     public mutating func raw(text s: String) {
-        bytes.append(contentsOf: s.utf8)
+        var s = s
+        s.withUTF8 { put(UnsafeRawBufferPointer($0)) }
     }
 
     /// A quoted string. Escapes `"`, `\` and control characters (`\n`, `\r`,
@@ -49,42 +116,69 @@ public struct JSONWriter: Sendable {
     }
 
     private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
-        bytes.append(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
         var runStart = 0
         var k = 0
         let n = utf8.count
         while k < n {
+            Self.skipPlain(utf8, &k)
+            guard k < n else { break }
             let b = utf8[k]
             if b >= 0x20, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") {
                 k += 1
                 continue
             }
             if runStart < k {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<k]))
+                put(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[runStart..<k])))
             }
-            bytes.append(UInt8(ascii: "\\"))
+            put(UInt8(ascii: "\\"))
             switch b {
-            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\"))
-            case 0x0A: bytes.append(UInt8(ascii: "n"))
-            case 0x0D: bytes.append(UInt8(ascii: "r"))
-            case 0x09: bytes.append(UInt8(ascii: "t"))
-            case 0x08: bytes.append(UInt8(ascii: "b"))
-            case 0x0C: bytes.append(UInt8(ascii: "f"))
+            case UInt8(ascii: "\""): put(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): put(UInt8(ascii: "\\"))
+            case 0x0A: put(UInt8(ascii: "n"))
+            case 0x0D: put(UInt8(ascii: "r"))
+            case 0x09: put(UInt8(ascii: "t"))
+            case 0x08: put(UInt8(ascii: "b"))
+            case 0x0C: put(UInt8(ascii: "f"))
             default:
-                bytes.append(UInt8(ascii: "u"))
-                bytes.append(UInt8(ascii: "0"))
-                bytes.append(UInt8(ascii: "0"))
-                bytes.append(Self.hexDigit(b >> 4))
-                bytes.append(Self.hexDigit(b & 0xF))
+                put(UInt8(ascii: "u"))
+                put(UInt8(ascii: "0"))
+                put(UInt8(ascii: "0"))
+                put(Self.hexDigit(b >> 4))
+                put(Self.hexDigit(b & 0xF))
             }
             k += 1
             runStart = k
         }
         if runStart < n {
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<n]))
+            put(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[runStart..<n])))
         }
-        bytes.append(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
+    }
+
+    /// Moves `k` over bytes written as they are (all but `"`, `\` and
+    /// control characters), eight at a time, to the first that needs an
+    /// escape or to within eight bytes of the end. A byte is flagged by the
+    /// borrow of a subtraction no byte before it can cause, so the lowest
+    /// flag is exact.
+    @inline(__always)
+    static func skipPlain(_ utf8: UnsafeBufferPointer<UInt8>, _ k: inout Int) {
+        guard let base = utf8.baseAddress else { return }
+        let n = utf8.count
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        while k + 8 <= n {
+            let w = UInt64(littleEndian: UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self))
+            let quote = w ^ (ones &* 0x22)
+            let backslash = w ^ (ones &* 0x5C)
+            let flags =
+                ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (w &- ones &* 0x20) & ~w)
+                & (ones &* 0x80)
+            if flags != 0 {
+                k += flags.trailingZeroBitCount >> 3
+                return
+            }
+            k += 8
+        }
     }
 
     private static func hexDigit(_ v: UInt8) -> UInt8 {
@@ -92,10 +186,10 @@ public struct JSONWriter: Sendable {
     }
 
     public mutating func int(_ v: Int64) {
-        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        if v < 0 { put(UInt8(ascii: "-")) }
         var magnitude = v.magnitude
         if magnitude == 0 {
-            bytes.append(UInt8(ascii: "0"))
+            put(UInt8(ascii: "0"))
             return
         }
         // Most significant digit first; divisor * 10 <= magnitude <= 2^63, so
@@ -103,7 +197,7 @@ public struct JSONWriter: Sendable {
         var divisor: UInt64 = 1
         while magnitude / divisor >= 10 { divisor *= 10 }
         while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude / divisor))
+            put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude / divisor))
             magnitude %= divisor
             divisor /= 10
         }
@@ -125,7 +219,7 @@ public struct JSONWriter: Sendable {
             null()
             return
         }
-        bytes.append(contentsOf: v.description.utf8)
+        raw(text: v.description)
     }
 
     /// A number: its literal as written when that is valid JSON (so parsed
@@ -156,7 +250,7 @@ public struct JSONWriter: Sendable {
                 raw(p)
             case .key(let k):
                 string(k)
-                bytes.append(UInt8(ascii: ":"))
+                put(UInt8(ascii: ":"))
             case .value(let v):
                 switch v {
                 case .null: null()
@@ -164,14 +258,14 @@ public struct JSONWriter: Sendable {
                 case .number(let n): number(n)
                 case .string(let s): string(s)
                 case .array(let items):
-                    bytes.append(UInt8(ascii: "["))
+                    put(UInt8(ascii: "["))
                     work.append(.punctuation("]"))
                     for (k, item) in items.enumerated().reversed() {
                         work.append(.value(item))
                         if k > 0 { work.append(.punctuation(",")) }
                     }
                 case .object(let object):
-                    bytes.append(UInt8(ascii: "{"))
+                    put(UInt8(ascii: "{"))
                     work.append(.punctuation("}"))
                     for (k, entry) in object.entries.enumerated().reversed() {
                         work.append(.value(entry.value))

@@ -458,3 +458,45 @@ func number(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -
         #expect(accepted > 5_000)
     }
 }
+
+/// The writer's escaping, eight bytes at a time where nothing needs an
+/// escape, against the byte-by-byte rule, with a byte that needs one (or a
+/// non-ASCII one, which needs none) at every offset of strings of every
+/// length to 40.
+@Suite struct WriterEscapeTests {
+    static func reference(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [0x22]
+        for b in bytes {
+            switch b {
+            case 0x22: out += Array(#"\""#.utf8)
+            case 0x5C: out += Array(#"\\"#.utf8)
+            case 0x0A: out += Array(#"\n"#.utf8)
+            case 0x0D: out += Array(#"\r"#.utf8)
+            case 0x09: out += Array(#"\t"#.utf8)
+            case 0x08: out += Array(#"\b"#.utf8)
+            case 0x0C: out += Array(#"\f"#.utf8)
+            case 0..<0x20: out += Array("\\u00".utf8) + [Array("0123456789abcdef".utf8)[Int(b >> 4)], Array("0123456789abcdef".utf8)[Int(b & 15)]]
+            default: out.append(b)
+            }
+        }
+        return out + [0x22]
+    }
+
+    @Test func everySpecialByteAtEveryOffset() {
+        let specials: [UInt8] = [0x22, 0x5C, 0x0A, 0x00, 0x01, 0x1F, 0x20, 0x7F, 0x80, 0xE5, 0xFF]
+        var checked = 0
+        for length in 1...40 {
+            for at in 0..<length {
+                for special in specials {
+                    var bytes = (0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+                    bytes[at] = special
+                    var w = JSONWriter(capacity: 0)
+                    bytes.withUnsafeBufferPointer { w.string(utf8: $0) }
+                    #expect(w.bytes == Self.reference(bytes), "\(bytes)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked == 820 * 11)
+    }
+}
