@@ -78,8 +78,10 @@ public struct CELDate: Hashable, Comparable, Sendable, CustomStringConvertible {
         return String(decoding: b, as: UTF8.self)
     }
 
-    /// `YYYY-MM-DD` as bytes (answers print a date per ticket: no string concatenation).
-    public func append(to b: inout [UInt8]) {
+    /// `YYYY-MM-DD` as bytes (answers print a date per ticket: no string
+    /// concatenation), into an array or a writer's buffer.
+    @inlinable
+    public func append<Sink: CELByteSink>(to b: inout Sink) {
         appendDigits(year, 4, to: &b)
         b.append(UInt8(ascii: "-"))
         appendDigits(month, 2, to: &b)
@@ -217,7 +219,7 @@ public struct CELTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
         return CELTimestamp(seconds: local - Int64(offset), nanos: nanos, offsetSeconds: Int32(offset), writtenWithZ: z)
     }
 
-    var localSeconds: Int64 { seconds + Int64(offsetSeconds) }
+    @usableFromInline var localSeconds: Int64 { seconds + Int64(offsetSeconds) }
 
     /// The calendar date in the timestamp's own offset.
     public var date: CELDate {
@@ -235,7 +237,8 @@ public struct CELTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
     }
 
     /// RFC 3339 in its own offset, as bytes (see `description`).
-    public func append(to b: inout [UInt8]) {
+    @inlinable
+    public func append<Sink: CELByteSink>(to b: inout Sink) {
         let l = localSeconds
         let days = l >= 0 ? l / 86400 : (l - 86399) / 86400
         let sod = Int(l - days * 86400)
@@ -306,8 +309,17 @@ private func digits(_ u: UnsafeRawBufferPointer, _ start: Int, _ n: Int) -> Int?
     return v
 }
 
+/// Where dates and timestamps are printed: an array of bytes, or a writer
+/// that gathers small writes (JSON answers print a date or two per ticket).
+public protocol CELByteSink {
+    mutating func append(_ byte: UInt8)
+}
+
+extension Array: CELByteSink where Element == UInt8 {}
+
 /// A non-negative number in decimal, zero-padded to at least `width` digits.
-private func appendDigits(_ v: Int, _ width: Int, to b: inout [UInt8]) {
+@inlinable
+func appendDigits<Sink: CELByteSink>(_ v: Int, _ width: Int, to b: inout Sink) {
     // Every field of a date or time is 2 or 4 digits: write those directly.
     if width == 2, v >= 0, v < 100 {
         b.append(0x30 &+ UInt8(truncatingIfNeeded: v / 10))

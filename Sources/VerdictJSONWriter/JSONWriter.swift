@@ -80,6 +80,12 @@ public struct JSONWriter: Sendable {
         staged = at + n
     }
 
+    /// One byte of JSON text as it is.
+    @inlinable
+    public mutating func raw(byte: UInt8) {
+        put(byte)
+    }
+
     /// Unescaped text, typically punctuation.
     @inlinable
     public mutating func raw(_ s: StaticString) {

@@ -15,11 +15,11 @@ public enum ValueJSON {
         // Dates and timestamps have nothing to escape: printed straight into the buffer.
         case .date(let d):
             w.raw("\"")
-            d.append(to: &w.bytes)
+            d.append(to: &w)
             w.raw("\"")
         case .timestamp(let t):
             w.raw("\"")
-            t.append(to: &w.bytes)
+            t.append(to: &w)
             w.raw("\"")
         case .list(let items):
             w.raw("[")
@@ -60,6 +60,12 @@ public enum ValueJSON {
             return .map((try? CELMap(entries: o.entries.map { (CELValue.string($0.key), celValue($0.value)) })) ?? CELMap())
         }
     }
+}
+
+/// Dates and timestamps print straight into the writer's staged bytes.
+extension JSONWriter: CELByteSink {
+    @inlinable
+    public mutating func append(_ byte: UInt8) { raw(byte: byte) }
 }
 
 extension JSONWriter {
