@@ -96,6 +96,12 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// Bytes that are already JSON text, from wherever they are kept.
+    @inlinable
+    public mutating func raw(_ p: UnsafeRawBufferPointer) {
+        put(p)
+    }
+
     /// Unescaped text, written as UTF-8 as is.
     /// Appends bytes that are already JSON text (e.g. a key encoded once, ahead of time).
     @inlinable

@@ -20,19 +20,35 @@ public final class AnswerWriter: Sendable {
     }
 
     /// The static parts of `--explain`, per rule of a policy.
+    /// The parts of explanations that depend only on the policy, encoded
+    /// once into one arena and named by spans: writing one copies bytes
+    /// without retaining an array of its own.
     struct ExplainFragments: Sendable {
+        struct Span: Sendable {
+            var start: Int
+            var count: Int
+        }
+        var arena: [UInt8] = []
         /// `"name":{"decision":…,"clause":[…],"label":{…}`.
-        var heads: [[UInt8]]
+        var heads: [Span] = []
         /// `,"expr":…`, `,"hit":…` or nothing (items).
-        var bodies: [[UInt8]]
-        /// Per rule, per row: `,"when":…,"then":…,"clause":[…]`; empty for non-tables.
-        var rows: [[[UInt8]]]
-        var defaultRows: [[UInt8]?]
-        /// Per rule, per item: `{"id":…,"when":…,"clause":[…]}`.
-        var items: [[[UInt8]]]
+        var bodies: [Span] = []
+        /// Per row: `,"when":…,"then":…,"clause":[…]`, every table's rows one
+        /// after another; a rule's first row at `firstRow[rule]`.
+        var rows: [Span] = []
+        var firstRow: [Int] = []
+        var defaultRows: [Span?] = []
+        /// Per item: `{"id":…,"when":…,"clause":[…]}`; a rule's first at `firstItem[rule]`.
+        var items: [Span] = []
+        var firstItem: [Int] = []
         /// Each slot's name as a JSON key (`"unit.installed_on":`).
-        var slotKeys: [[UInt8]]
-        var kinds: [BodyKind]
+        var slotKeys: [Span] = []
+        var kinds: [BodyKind] = []
+
+        mutating func add(_ bytes: [UInt8]) -> Span {
+            defer { arena += bytes }
+            return Span(start: arena.count, count: bytes.count)
+        }
     }
 
     enum BodyKind: Sendable {
@@ -129,10 +145,14 @@ public final class AnswerWriter: Sendable {
         w.raw("{")
         // The records are read in place (a copy of each retained and released
         // all its arrays), in rule order.
+        x.arena.withUnsafeBytes { arena in
+        func put(_ span: ExplainFragments.Span) {
+            w.raw(UnsafeRawBufferPointer(rebasing: arena[span.start..<(span.start + span.count)]))
+        }
         r.records.withUnsafeBufferPointer { records in
             for (n, index) in r.evaluatedInRuleOrder().enumerated() {
                 if n > 0 { w.raw(",") }
-                w.raw(bytes: x.heads[index])
+                put(x.heads[index])
                 if case .error(let e) = records[index].value {
                     w.raw(",\"undetermined\":")
                     w.string(e.message)
@@ -140,7 +160,7 @@ public final class AnswerWriter: Sendable {
                     w.raw(",\"value\":")
                     ValueJSON.write(records[index].value, into: &w)
                 }
-                w.raw(bytes: x.bodies[index])
+                put(x.bodies[index])
                 switch x.kinds[index] {
                 case .expr:
                     break
@@ -152,42 +172,42 @@ public final class AnswerWriter: Sendable {
                             if j > 0 { w.raw(",") }
                             w.raw("{\"number\":")
                             w.int(Int64(row + 1))
-                            w.raw(bytes: x.rows[index][row])
+                            put(x.rows[x.firstRow[index] + row])
                             w.raw("}")
                         }
                         w.raw("]")
                     } else if let row = records[index].row,
-                        let fragment = row >= 0 ? x.rows[index][row] : x.defaultRows[index]
+                        let fragment = row >= 0 ? x.rows[x.firstRow[index] + row] : x.defaultRows[index]
                     {
                         w.raw(",\"row\":{\"number\":")
                         if row >= 0 { w.int(Int64(row + 1)) } else { w.string("default") }
-                        w.raw(bytes: fragment)
+                        put(fragment)
                         w.raw("}")
                     }
                 case .items:
                     w.raw(",\"items\":[")
                     for (j, item) in records[index].items.enumerated() {
                         if j > 0 { w.raw(",") }
-                        w.raw(bytes: x.items[index][item])
+                        put(x.items[x.firstItem[index] + item])
                     }
                     w.raw("]")
                 }
                 w.raw(",\"used\":{")
                 for (j, read) in records[index].reads.enumerated() {
                     if j > 0 { w.raw(",") }
-                    w.raw(bytes: x.slotKeys[read.slot])
+                    put(x.slotKeys[read.slot])
                     ValueJSON.write(read.value, into: &w)
                 }
                 w.raw("}}")
             }
         }
+        }
         w.raw("}")
     }
 
     static func explainFragments(_ p: CompiledPolicy, _ s: PolicySnapshot) -> ExplainFragments {
-        var x = ExplainFragments(
-            heads: [], bodies: [], rows: [], defaultRows: [], items: [], slotKeys: p.slotNames.map(JSONWriter.key),
-            kinds: [])
+        var x = ExplainFragments()
+        for name in p.slotNames { x.slotKeys.append(x.add(JSONWriter.key(name))) }
         for (rule, snap) in zip(p.rules, s.rules) {
             var w = JSONWriter.init(capacity: 256)
             w.raw(bytes: JSONWriter.key(rule.name))
@@ -200,7 +220,7 @@ public final class AnswerWriter: Sendable {
             w.raw(",\"en\":")
             w.string(snap.label.en)
             w.raw("}")
-            x.heads.append(w.bytes)
+            x.heads.append(x.add(w.bytes))
             w.bytes.removeAll(keepingCapacity: true)
             var rows: [[UInt8]] = []
             var defaultRow: [UInt8]?
@@ -232,10 +252,12 @@ public final class AnswerWriter: Sendable {
             default:
                 break
             }
-            x.bodies.append(w.bytes)
-            x.rows.append(rows)
-            x.defaultRows.append(defaultRow)
-            x.items.append(items)
+            x.bodies.append(x.add(w.bytes))
+            x.firstRow.append(x.rows.count)
+            for row in rows { x.rows.append(x.add(row)) }
+            x.defaultRows.append(defaultRow.map { x.add($0) })
+            x.firstItem.append(x.items.count)
+            for item in items { x.items.append(x.add(item)) }
             x.kinds.append(kind)
         }
         return x
