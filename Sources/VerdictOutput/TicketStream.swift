@@ -291,15 +291,17 @@ public struct TicketStream {
 }
 
 /// Writes buffers of answers in the order given, on a thread of its own:
-/// the workers answer the next round meanwhile. At most `depth` buffers
-/// wait (the memory for output stays bounded); written buffers come back
-/// empty for the next round, so their capacity is reused. After a failed
-/// write nothing more is written. Without a thread, each buffer is written
-/// when it is given.
+/// the workers answer the next round meanwhile. What waits stays under
+/// `flushBytes` (one buffer at least: an explained answer can be megabytes),
+/// so the memory for output stays bounded; written buffers come back empty
+/// for the next round, so their capacity is reused. After a failed write
+/// nothing more is written. Without a thread, each buffer is written when it
+/// is given.
 final class OrderedWriter: @unchecked Sendable {
     /// Guards everything below; its condition is signalled whenever any of it changes.
     private let lock = Lock()
     private var queue: [[UInt8]] = []
+    private var queuedBytes = 0
     private var spare: [[UInt8]] = []
     private var writing = false
     private var failed = false
@@ -308,7 +310,8 @@ final class OrderedWriter: @unchecked Sendable {
     private let write: ([UInt8]) -> Bool
     /// A buffer grown past four times this (by one outsized answer) is given back, not kept.
     private let flushBytes: Int
-    static let depth = 4
+    /// Written buffers kept for reuse.
+    static let spares = 2
 
     init(write: @escaping ([UInt8]) -> Bool, flushBytes: Int) {
         self.write = write
@@ -330,10 +333,11 @@ final class OrderedWriter: @unchecked Sendable {
         }
         lock.lock()
         defer { lock.unlock() }
-        while queue.count >= Self.depth && !failed { lock.wait() }
+        while !queue.isEmpty && queuedBytes >= flushBytes && !failed { lock.wait() }
         if failed { return false }
         var next = spare.popLast() ?? []
         swap(&next, &bytes)
+        queuedBytes += next.count
         queue.append(next)
         lock.broadcast()
         return true
@@ -367,11 +371,13 @@ final class OrderedWriter: @unchecked Sendable {
             if queue.isEmpty || failed {
                 // Stopping with nothing left, or after a failure: what is queued is dropped.
                 queue.removeAll()
+                queuedBytes = 0
                 lock.broadcast()
                 if stopping { break }
                 continue
             }
             var bytes = queue.removeFirst()
+            queuedBytes -= bytes.count
             writing = true
             lock.unlock()
             let ok = write(bytes)
@@ -379,7 +385,7 @@ final class OrderedWriter: @unchecked Sendable {
             lock.lock()
             writing = false
             if !ok { failed = true }
-            if bytes.capacity / 4 <= flushBytes { spare.append(bytes) }
+            if bytes.capacity / 4 <= flushBytes, spare.count < Self.spares { spare.append(bytes) }
             lock.broadcast()
         }
         lock.unlock()
