@@ -297,7 +297,7 @@ public struct FieldScanner {
         i += 1
         let start = i
         while i < n {
-            Self.skipPlain(bytes, &i)
+            PlainBytes.skip(bytes, &i, stopAtNonASCII: true)
             guard i < n else { break }
             let b = bytes[i]
             if b == UInt8(ascii: "\"") { break }
@@ -361,39 +361,13 @@ public struct FieldScanner {
         return true
     }
 
-    /// Moves `i` over the plain bytes of a string (printable ASCII but `"`
-    /// and `\`), eight at a time, to the first byte that needs a look: a
-    /// quote, a backslash, a control character or a byte of a multi-byte
-    /// character; or to within eight bytes of the end, where the caller's
-    /// byte loop goes on. A byte is flagged by the borrow of a subtraction
-    /// that no plain byte before it can cause, so the lowest flag is exact.
-    @inline(__always)
-    static func skipPlain(_ bytes: UnsafeRawBufferPointer, _ i: inout Int) {
-        guard let base = bytes.baseAddress else { return }
-        let n = bytes.count
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        while i + 8 <= n {
-            let w = UInt64(littleEndian: (base + i).loadUnaligned(as: UInt64.self))
-            let quote = w ^ (ones &* 0x22)
-            let backslash = w ^ (ones &* 0x5C)
-            let flags =
-                ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (w &- ones &* 0x20) | w)
-                & (ones &* 0x80)
-            if flags != 0 {
-                i += flags.trailingZeroBitCount >> 3
-                return
-            }
-            i += 8
-        }
-    }
-
     /// A string from its opening quote: strict UTF-8, valid escapes, no raw
     /// control characters (as `JSONReader`). Leaves `i` after the closing quote.
     private func scanString(_ bytes: UnsafeRawBufferPointer, _ i: inout Int, escaped: inout Bool) -> Bool {
         let n = bytes.count
         i += 1
         while i < n {
-            Self.skipPlain(bytes, &i)
+            PlainBytes.skip(bytes, &i, stopAtNonASCII: true)
             guard i < n else { return false }
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {

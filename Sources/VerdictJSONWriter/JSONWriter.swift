@@ -133,7 +133,7 @@ public struct JSONWriter: Sendable {
         var k = 0
         let n = utf8.count
         while k < n {
-            Self.skipPlain(utf8, &k)
+            PlainBytes.skip(UnsafeRawBufferPointer(utf8), &k, stopAtNonASCII: false)
             guard k < n else { break }
             let b = utf8[k]
             if b >= 0x20, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") {
@@ -166,31 +166,6 @@ public struct JSONWriter: Sendable {
             put(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[runStart..<n])))
         }
         put(UInt8(ascii: "\""))
-    }
-
-    /// Moves `k` over bytes written as they are (all but `"`, `\` and
-    /// control characters), eight at a time, to the first that needs an
-    /// escape or to within eight bytes of the end. A byte is flagged by the
-    /// borrow of a subtraction no byte before it can cause, so the lowest
-    /// flag is exact.
-    @inline(__always)
-    static func skipPlain(_ utf8: UnsafeBufferPointer<UInt8>, _ k: inout Int) {
-        guard let base = utf8.baseAddress else { return }
-        let n = utf8.count
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        while k + 8 <= n {
-            let w = UInt64(littleEndian: UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self))
-            let quote = w ^ (ones &* 0x22)
-            let backslash = w ^ (ones &* 0x5C)
-            let flags =
-                ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (w &- ones &* 0x20) & ~w)
-                & (ones &* 0x80)
-            if flags != 0 {
-                k += flags.trailingZeroBitCount >> 3
-                return
-            }
-            k += 8
-        }
     }
 
     private static func hexDigit(_ v: UInt8) -> UInt8 {

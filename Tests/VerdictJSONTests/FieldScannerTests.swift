@@ -2,14 +2,19 @@ import Testing
 
 @testable import VerdictJSON
 
-/// The scanner's word-at-a-time skip over plain string bytes against the
-/// byte-at-a-time rule it replaces: it stops at the first byte that needs a
-/// look (a quote, a backslash, a control character, a byte of 0x80 or
-/// more), or within the last eight bytes, and never passes such a byte.
+/// The word-at-a-time skip over plain string bytes (`PlainBytes`, the
+/// scanner's and the writer's) against the byte-at-a-time rule it replaces:
+/// it stops at the first byte that needs a look (a quote, a backslash, a
+/// control character, for the scanner a byte of 0x80 or more), or within
+/// the last eight bytes, and never passes such a byte.
 @Suite struct FieldScannerTests {
-    static func plain(_ b: UInt8) -> Bool { b >= 0x20 && b < 0x80 && b != 0x22 && b != 0x5C }
+    static func plain(_ b: UInt8, stopAtNonASCII: Bool) -> Bool {
+        b >= 0x20 && (b < 0x80 || !stopAtNonASCII) && b != 0x22 && b != 0x5C
+    }
 
-    @Test func skipPlainStopsAtTheFirstSpecialByteWhereverItIs() {
+    /// The scanner stops at non-ASCII bytes (it validates them), the writer does not.
+    @Test(arguments: [true, false])
+    func skipPlainStopsAtTheFirstSpecialByteWhereverItIs(stopAtNonASCII: Bool) {
         let special: [UInt8] = [0x22, 0x5C, 0x00, 0x01, 0x1F, 0x80, 0xC3, 0xE5, 0xFF]
         let plain: [UInt8] = [0x20, 0x21, 0x23, 0x41, 0x5B, 0x5D, 0x7E, 0x7F, 0x61]
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -28,9 +33,9 @@ import Testing
                     return r % 9 == 0 ? special[Int(r / 9 % UInt64(special.count))] : plain[Int(r / 9 % UInt64(plain.count))]
                 }
                 for from in 0...length {
-                    let first = bytes[from...].firstIndex { !Self.plain($0) } ?? length
+                    let first = bytes[from...].firstIndex { !Self.plain($0, stopAtNonASCII: stopAtNonASCII) } ?? length
                     var i = from
-                    bytes.withUnsafeBytes { FieldScanner.skipPlain($0, &i) }
+                    bytes.withUnsafeBytes { PlainBytes.skip($0, &i, stopAtNonASCII: stopAtNonASCII) }
                     #expect(i >= from && i <= first, "\(bytes) from \(from): stopped at \(i), first special at \(first)")
                     #expect(i == first || i + 8 > length, "\(bytes) from \(from): stopped at \(i) short of \(first)")
                     checked += 1
