@@ -234,7 +234,8 @@ public struct TicketStream {
             // small for the deepest policy the limits allow (docs/limits.md).
             let crew = team ?? Team(size: workers)
             team = crew
-            if writer == nil { writer = OrderedWriter(write: write, flushBytes: flushBytes) }
+            let output = writer ?? OrderedWriter(write: write, flushBytes: flushBytes)
+            writer = output
             shared.sinks = sinks
             shared.framer = framer
             var from = 0
@@ -256,7 +257,7 @@ public struct TicketStream {
                     var out = results.take(w)
                     let lines = min(round, (w + 1) * part) - min(round, w * part)
                     if lines > 0 { bytesPerLine = max(bytesPerLine / 2, out.bytes.count / lines, 1) }
-                    ok = writer?.enqueue(&out.bytes) ?? flush(&out, write)
+                    ok = output.enqueue(&out.bytes)
                     results.put(w, out)
                 }
                 guard ok else {
@@ -281,12 +282,18 @@ public struct TicketStream {
     private func flush(_ out: inout JSONWriter, _ write: ([UInt8]) -> Bool) -> Bool {
         guard !out.bytes.isEmpty else { return true }
         guard write(out.bytes) else { return false }
-        if out.bytes.capacity / 4 > max(flushBytes, 1 << 16) {
-            out = JSONWriter(capacity: 1 << 16)
-        } else {
+        if Self.keeps(capacity: out.bytes.capacity, flushBytes: flushBytes) {
             out.bytes.removeAll(keepingCapacity: true)
+        } else {
+            out = JSONWriter(capacity: 1 << 16)
         }
         return true
+    }
+
+    /// Whether an output buffer is kept for the next answers: not one grown
+    /// far past the flush bound by one outsized answer.
+    static func keeps(capacity: Int, flushBytes: Int) -> Bool {
+        capacity / 4 <= max(flushBytes, 1 << 16)
     }
 }
 
@@ -308,7 +315,7 @@ final class OrderedWriter: @unchecked Sendable {
     private var stopping = false
     private var thread: Threads.Handle?
     private let write: ([UInt8]) -> Bool
-    /// A buffer grown past four times this (by one outsized answer) is given back, not kept.
+    /// What may wait to be written (one buffer at least).
     private let flushBytes: Int
     /// Written buffers kept for reuse.
     static let spares = 2
@@ -385,7 +392,9 @@ final class OrderedWriter: @unchecked Sendable {
             lock.lock()
             writing = false
             if !ok { failed = true }
-            if bytes.capacity / 4 <= flushBytes, spare.count < Self.spares { spare.append(bytes) }
+            if TicketStream.keeps(capacity: bytes.capacity, flushBytes: flushBytes), spare.count < Self.spares {
+                spare.append(bytes)
+            }
             lock.broadcast()
         }
         lock.unlock()
