@@ -127,7 +127,8 @@ struct EvalOptions {
     static let copyBudget = 1 << 20
 
     func run() throws {
-        let set = try PolicyLoading.load(policies, costLimit: costLimit)
+        let cache = PolicyCache.standard()
+        let set = try PolicyLoading.load(policies, costLimit: costLimit, cache: cache)
         let plan: AskPlan
         do {
             plan = try AskPlan(policies: set.compiled, ask: ask)
@@ -174,7 +175,7 @@ struct EvalOptions {
                 if w > 0, sourceBytes * w <= Self.copyBudget,
                     let copy = try? PolicySet.load(
                         files: set.sources.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, warnings: false,
-                        costLimit: costLimit),
+                        costLimit: costLimit, cache: cache),
                     let copyPlan = try? AskPlan(policies: copy.compiled, ask: ask)
                 {
                     mine = (copy, copyPlan)

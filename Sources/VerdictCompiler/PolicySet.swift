@@ -62,7 +62,7 @@ public final class PolicySet: @unchecked Sendable {
     /// With `warnings` (what `check` prints), the warnings and the table
     /// analysis run too; the commands that only answer tickets skip them.
     public static func load(
-        directory: String, warnings: Bool = true, costLimit: Int = CELCost.defaultLimit
+        directory: String, warnings: Bool = true, costLimit: Int = CELCost.defaultLimit, cache: PolicyCache? = nil
     ) throws(PolicyLoadError) -> PolicySet {
         guard FileSystem.isDirectory(directory) else {
             throw PolicyLoadError(
@@ -103,7 +103,7 @@ public final class PolicySet: @unchecked Sendable {
                         .noPolicyFiles, file: directory, message: "no policy files (`*.yaml`) in `\(directory)`")
                 ], sources: [:])
         }
-        return try load(files: files, warnings: warnings, costLimit: costLimit)
+        return try load(files: files, warnings: warnings, costLimit: costLimit, cache: cache)
     }
 
     /// Whether a file name is a test file's (`*.test.yaml`, `*.test.yml`).
@@ -113,9 +113,12 @@ public final class PolicySet: @unchecked Sendable {
 
     /// Loads policies from in-memory files (path, bytes) in named stages:
     /// read → parse and decode → resolve `extends` → compile → select.
-    /// Every problem of every stage is collected before giving up.
+    /// Every problem of every stage is collected before giving up. With a
+    /// `cache`, a file decoded before (the same bytes at the same path) is
+    /// read back from it instead of parsed.
     public static func load(
-        files: [(path: String, bytes: [UInt8])], warnings: Bool = true, costLimit: Int = CELCost.defaultLimit
+        files: [(path: String, bytes: [UInt8])], warnings: Bool = true, costLimit: Int = CELCost.defaultLimit,
+        cache: PolicyCache? = nil
     ) throws(PolicyLoadError) -> PolicySet {
         // Trees still being freed when no policy got as far as compiling.
         defer { Threads.awaitReleases() }
@@ -131,7 +134,16 @@ public final class PolicySet: @unchecked Sendable {
         let workers = total < 1 << 20 ? Threads.cores : 1
         let bySize = files.indices.sorted { files[$0].bytes.count > files[$1].bytes.count }
         let read = Threads.map(files.count, workers: workers, order: bySize) { i in
-            PolicyFileReader.read(path: files[i].path, bytes: files[i].bytes)
+            let (path, bytes) = files[i]
+            if let document = cache?.document(path: path, bytes: bytes) {
+                return (PolicyFileReader.Outcome.document(document), [PolicyDiagnostic]())
+            }
+            let read = PolicyFileReader.read(path: path, bytes: bytes)
+            // Only a file without a single problem is kept: read back, it reports nothing, as its YAML would.
+            if let cache, case .document(let document) = read.0, read.1.isEmpty {
+                cache.store(document, path: path, bytes: bytes)
+            }
+            return read
         }
         for ((path, bytes), (outcome, diagnostics)) in zip(files, read) {
             sources[path] = bytes

@@ -481,4 +481,36 @@ extension EvalTests {
         #expect(process.terminationStatus == 3, "\(text)")
         #expect(text.contains("cannot read standard input"), "\(text)")
     }
+
+    // MARK: The policy cache
+
+    /// A second run reads the decoded files from the cache and answers byte
+    /// for byte as the first and as a run without it; an edited file misses
+    /// and is read from its YAML; `VERDICT_CACHE=off` writes nothing.
+    @Test func thePolicyCacheChangesNoAnswer() throws {
+        let cache = try TempDir()
+        let policies = try TempDir()
+        for name in ["base.yaml", "equipment.yaml", "domestic.yaml", "export.yaml", "material.yaml"] {
+            try policies.write(name, String(decoding: try Repo.read("policies/" + name), as: UTF8.self))
+        }
+        let input = try Repo.read("examples/tickets.jsonl")
+        let args = ["eval", "--policies", policies.path, "--explain"]
+        let off = try verdict(args, stdin: input, environment: ["VERDICT_CACHE": "off"])
+        #expect(!off.signaled && !off.stdout.isEmpty, "\(off)")
+        let entries = { (try? FileManager.default.contentsOfDirectory(atPath: cache.path + "/v")) ?? [] }
+        let miss = try verdict(args, stdin: input, environment: ["VERDICT_CACHE": cache.path + "/v"])
+        #expect(entries().filter { $0.hasSuffix(".vdoc") }.count == 5, "\(entries())")
+        let hit = try verdict(args, stdin: input, environment: ["VERDICT_CACHE": cache.path + "/v"])
+        #expect(miss.stdout == off.stdout && hit.stdout == off.stdout)
+        #expect(miss.status == off.status && hit.status == off.status && miss.stderr == off.stderr && hit.stderr == off.stderr)
+        // An edit: the new window shows at once.
+        let export = try policies.read("export.yaml")
+        try policies.write("export.yaml", export + "\n# edited\n")
+        let edited = try verdict(args, stdin: input, environment: ["VERDICT_CACHE": cache.path + "/v"])
+        #expect(edited.stdout == off.stdout, "a comment changes no answer")
+        #expect(entries().filter { $0.hasSuffix(".vdoc") }.count == 6)
+        let offFolder = cache.path + "/never"
+        _ = try verdict(args, stdin: input, environment: ["VERDICT_CACHE": "off", "XDG_CACHE_HOME": offFolder])
+        #expect(!FileManager.default.fileExists(atPath: offFolder))
+    }
 }

@@ -31,4 +31,10 @@ int verdict_sha256_hw_available(void);
 /// `verdict_sha256_hw_available()`; elsewhere it does nothing.
 void verdict_sha256_hw_blocks(uint32_t state[8], const uint8_t *data, size_t blocks);
 
+/// The executable's GNU build ID (what the linker's `--build-id` wrote),
+/// copied into `out` (at most `capacity` bytes); returns its length, 0 when
+/// there is none (another platform, a binary linked without one). It tells
+/// one build of `verdict` from another, for the policy cache.
+size_t verdict_build_id(unsigned char *out, size_t capacity);
+
 #endif
