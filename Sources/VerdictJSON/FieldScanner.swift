@@ -20,7 +20,6 @@ public struct FieldScanner {
     public final class Schema: @unchecked Sendable {
         struct Node: Sendable {
             var key: [UInt8]
-            var hash: UInt64
             /// The level of the children when the path continues (an object input).
             var level: Int?
         }
@@ -30,9 +29,10 @@ public struct FieldScanner {
         /// Capture id by dotted path.
         public let ids: [String: Int]
         /// The same, flat for the scan: per level a range of `entries`, each a
-        /// key's hash, capture id and bytes in `keyBytes`.
+        /// key's first eight bytes (as `prefixWord` reads them), capture id
+        /// and bytes in `keyBytes`.
         let levelRanges: UnsafeMutableBufferPointer<Range<Int>>
-        let entries: UnsafeMutableBufferPointer<(hash: UInt64, id: Int, offset: Int, length: Int)>
+        let entries: UnsafeMutableBufferPointer<(prefix: UInt64, id: Int, offset: Int, length: Int)>
         let keyBytes: UnsafeMutableRawBufferPointer
         /// The child level of each capture id, -1 for a leaf.
         let childLevel: [Int]
@@ -52,7 +52,7 @@ public struct FieldScanner {
                         id = existing
                     } else {
                         id = nodes.count
-                        nodes.append(Node(key: Array(key.utf8), hash: FieldScanner.hash(Array(key.utf8)), level: nil))
+                        nodes.append(Node(key: Array(key.utf8), level: nil))
                         levels[level].append(id)
                         ids[dotted] = id
                     }
@@ -69,12 +69,13 @@ public struct FieldScanner {
             self.levels = levels
             self.ids = ids
             var ranges: [Range<Int>] = []
-            var entries: [(hash: UInt64, id: Int, offset: Int, length: Int)] = []
+            var entries: [(prefix: UInt64, id: Int, offset: Int, length: Int)] = []
             var keyBytes: [UInt8] = []
             for level in levels {
                 let start = entries.count
                 for id in level {
-                    entries.append((nodes[id].hash, id, keyBytes.count, nodes[id].key.count))
+                    let key = nodes[id].key
+                    entries.append((key.withUnsafeBytes { FieldScanner.prefixWord($0, 0, key.count) }, id, keyBytes.count, key.count))
                     keyBytes += nodes[id].key
                 }
                 ranges.append(start..<entries.count)
@@ -150,20 +151,14 @@ public struct FieldScanner {
     private var stamp: UInt32 = 0
 
     public let maxDepth: Int
-    /// Objects with more keys are left to the slow path (its duplicate check is hashed).
+    /// Objects with more keys that the schema does not name are left to the
+    /// slow path (its duplicate check is hashed).
     public static let maxKeysPerObject = 32
 
     // Per open container (`storage.frames`): object or array, its schema level
     // (-1: fields not captured), where its keys start in `storage.keys`, and
     // its own capture (-1: none). Key spans of the open objects
     // (`storage.keys`) serve the duplicate check.
-
-    /// FNV-1a over a key's bytes.
-    static func hash(_ bytes: [UInt8]) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
-    }
 
     public init(schema: Schema, maxDepth: Int = 64) {
         self.schema = schema
@@ -290,6 +285,12 @@ public struct FieldScanner {
     /// Reads `"key" :` of the innermost object: checks it is new there and
     /// returns the capture id its value goes to (-1 when none), or nil to decline.
     /// Keys with escapes are declined (their bytes are not their text).
+    ///
+    /// A key the schema names is new when its capture has no value from this
+    /// line yet (each schema level is one object of the line: its value is
+    /// captured before the next key is read). Other keys can only equal each
+    /// other: they are compared with the earlier ones of their object, at
+    /// most `maxKeysPerObject` of them.
     private mutating func readKey(_ bytes: UnsafeRawBufferPointer, _ i: inout Int, level: Int) -> Int? {
         let n = bytes.count
         Self.skipSpace(bytes, &i)
@@ -311,25 +312,43 @@ public struct FieldScanner {
         guard i < n else { return nil }
         let end = i
         i += 1
+        Self.skipSpace(bytes, &i)
+        guard i < n, bytes[i] == UInt8(ascii: ":") else { return nil }
+        i += 1
+        let length = end - start
+        if level >= 0, let kb = schema.keyBytes.baseAddress {
+            let prefix = Self.prefixWord(bytes, start, length)
+            let entries = schema.entries
+            for k in schema.levelRanges[level] where entries[k].prefix == prefix && entries[k].length == length {
+                guard length <= 8 || Self.same(base + start + 8, kb + entries[k].offset + 8, length - 8) else { continue }
+                let id = entries[k].id
+                return storage.captures[id].stamp == stamp ? nil : id
+            }
+        }
         let keys = storage.keys
         let first = frameCount > 0 ? storage.frames[frameCount - 1].firstKey : 0
         guard keyCount - first < Self.maxKeysPerObject else { return nil }
-        let length = end - start
         // Duplicates: only keys of the same length can be equal.
         for k in first..<keyCount where keys[k].end - keys[k].start == length {
             if Self.same(base + start, base + keys[k].start, length) { return nil }
         }
         keys[keyCount] = (start, end)
         keyCount += 1
-        Self.skipSpace(bytes, &i)
-        guard i < n, bytes[i] == UInt8(ascii: ":") else { return nil }
-        i += 1
-        guard level >= 0, let kb = schema.keyBytes.baseAddress else { return -1 }
-        let entries = schema.entries
-        for k in schema.levelRanges[level] where entries[k].length == length {
-            if Self.same(base + start, kb + entries[k].offset, length) { return entries[k].id }
-        }
         return -1
+    }
+
+    /// The first `min(length, 8)` bytes from `start`, little-endian, zero above.
+    @inline(__always)
+    static func prefixWord(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ length: Int) -> UInt64 {
+        guard let base = bytes.baseAddress else { return 0 }
+        let count = min(length, 8)
+        if start + 8 <= bytes.count {
+            let w = UInt64(littleEndian: (base + start).loadUnaligned(as: UInt64.self))
+            return count == 8 ? w : w & ((1 << UInt64(count * 8)) &- 1)
+        }
+        var w: UInt64 = 0
+        for k in 0..<count { w |= UInt64(bytes[start + k]) << UInt64(k * 8) }
+        return w
     }
 
     /// Skips JSON whitespace (not a closure over `i`: that would box it and

@@ -121,6 +121,17 @@ import CEL
         #"[{"market":"domestic"}]"#,
         #"{"id":{"nested":[1,{"a":null}]},"market":"domestic"}"#,
         #"{"id":12.50,"market":"nowhere"}"#,
+        // Duplicate keys the policy reads, far apart, nested, with object values; and keys it does not read.
+        #"{"market":"export","id":"a","product":"equipment","notes":"x","market":"export"}"#,
+        #"{"market":"export","unit":{"serial":"s"},"id":"a","unit":{"serial":"s"}}"#,
+        #"{"market":"export","unit":{"serial":"s","extra":1,"model":"m","extra":2}}"#,
+        #"{"market":"export","fault":{"cause":"customer"},"fault":null}"#,
+        #"{"x":1,"y":2,"market":"export","y":3}"#,
+        #"{"market":"export","unit":{"a":{"b":1,"b":2}}}"#,
+        #"{"market":"export","list":[{"market":1,"market":2}]}"#,
+        #"{"market":"export","list":[{"market":1},{"market":2}],"id":"ok"}"#,
+        #"{"marketplace":"x","market":"export","marke":"y","mark":"z"}"#,
+        #"{"a0":0,"a1":1,"a2":2,"a3":3,"a4":4,"a5":5,"a6":6,"a7":7,"a8":8,"a9":9,"b0":0,"b1":1,"b2":2,"b3":3,"b4":4,"b5":5,"b6":6,"b7":7,"b8":8,"b9":9,"c0":0,"c1":1,"c2":2,"c3":3,"c4":4,"c5":5,"c6":6,"c7":7,"c8":8,"c9":9,"d0":0,"d1":1,"market":"export","d0":5}"#,
     ]
 
     @Test func bothPathsAgreeOnHostileAndMutatedLines() throws {
