@@ -364,8 +364,8 @@ public struct FieldScanner {
 
     /// Whether two keys' bytes are equal: eight at a time, inline (keys are
     /// short; a call to `memcmp` cost more than the comparing).
-    @inline(__always)
-    static func same(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ length: Int) -> Bool {
+    @inlinable @inline(__always)
+    public static func same(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ length: Int) -> Bool {
         var k = 0
         while k + 8 <= length {
             if a.loadUnaligned(fromByteOffset: k, as: UInt64.self) != b.loadUnaligned(fromByteOffset: k, as: UInt64.self) {

@@ -165,6 +165,8 @@ public final class Evaluator {
     private let idCapture: Int
     private let routeCaptures: [Int]
     private let dateCaptures: [Int]
+    /// Per routing key, the code of the ticket's value (`Router.CodedRoutes`).
+    private let routeCodes: UnsafeMutableBufferPointer<Int>
     /// False to read every line with `JSONReader` (the slow path); the tests
     /// compare both paths line by line.
     public var usesFastPath = true
@@ -200,7 +202,11 @@ public final class Evaluator {
         self.idCapture = schema.ids["id"] ?? 0
         self.routeCaptures = policies.router.keys.map { schema.ids[$0.name] ?? 0 }
         self.dateCaptures = policies.router.dateKeys.map { schema.ids[$0.name] ?? 0 }
+        self.routeCodes = .allocate(capacity: max(1, policies.router.keys.count))
+        routeCodes.initialize(repeating: Router.CodedRoutes.missing)
     }
+
+    deinit { routeCodes.deallocate() }
 
     /// Evaluates one line of JSON (without its line end).
     public func evaluate(line: UnsafeRawBufferPointer, into e: inout Evaluation) {
@@ -242,12 +248,41 @@ public final class Evaluator {
         return nil
     }
 
+    /// The policy for a scanned line by the codes of its key values, without
+    /// strings; nil when a value is not a plain string some policy names, or
+    /// no policy takes the ticket (`route` then decides, and says why).
+    @inline(__always)
+    private func codedRoute(_ line: UnsafeRawBufferPointer) -> Int? {
+        guard let coded = policies.router.coded, let base = line.baseAddress else { return nil }
+        for k in routeCaptures.indices {
+            guard let c = scanner.capture(routeCaptures[k]), c.kind != .null else {
+                routeCodes[k] = Router.CodedRoutes.missing
+                continue
+            }
+            guard c.kind == .string, !c.escaped else { return nil }
+            let start = c.start + 1
+            let length = c.end - 1 - start
+            let values = coded.values[k]
+            var code = -1
+            for (i, v) in values.enumerated() where v.count == length {
+                if v.withUnsafeBytes({ FieldScanner.same(base + start, $0.baseAddress ?? base, length) }) {
+                    code = i
+                    break
+                }
+            }
+            guard code >= 0 else { return nil }
+            routeCodes[k] = code
+        }
+        return coded.route(UnsafeBufferPointer(routeCodes))
+    }
+
     /// A line the scanner read: route and bind from its captures, with no JSON tree.
     private func evaluateScanned(_ line: UnsafeRawBufferPointer, into e: inout Evaluation) {
         let id = json(idCapture, line)
-        let routed = policies.router.route(scratch: &routeScratch) { k, isDate in
-            json(isDate ? dateCaptures[k] : routeCaptures[k], line)
-        }
+        let routed = codedRoute(line).map { Result<Int, RouteFailure>.success($0) }
+            ?? policies.router.route(scratch: &routeScratch) { k, isDate in
+                json(isDate ? dateCaptures[k] : routeCaptures[k], line)
+            }
         switch routed {
         case .failure(let f):
             fail(&e, id: id, f.message)

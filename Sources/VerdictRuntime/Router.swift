@@ -69,6 +69,10 @@ public struct Router: Sendable {
     /// For each policy (in the set's order), the predicates that must all hold.
     public let predicates: [[Predicate]]
     public let routes: [Route]
+    /// The same choice over value codes, for readers that match a key's
+    /// bytes against the values policies name without making strings; nil
+    /// when a policy is dated or a key has too many values.
+    public let coded: CodedRoutes?
 
     public init(routes: [Route]) {
         var keys: [Key] = []
@@ -94,6 +98,53 @@ public struct Router: Sendable {
                 out.append(.inForce(key: k, window: w))
             }
             return out
+        }
+        self.coded = CodedRoutes(keys: keys.count, predicates: predicates)
+    }
+
+    /// `route` for tickets whose key values are known as codes: per key, the
+    /// index of the ticket's value in `values[key]`, or `CodedRoutes.missing`
+    /// when the ticket leaves the key out (or gives null). A value no policy
+    /// names cannot be coded: such a ticket, and every ticket no policy
+    /// answers, goes to `route`, which says why.
+    public struct CodedRoutes: Sendable {
+        /// Per key, the values policies name (accepted or as their default), as UTF-8.
+        public let values: [[[UInt8]]]
+        /// Per policy, per key, the codes it accepts as a bit set.
+        let accepts: [[UInt64]]
+        public static let missing = 63
+
+        init?(keys: Int, predicates: [[Predicate]]) {
+            var values = [[String]](repeating: [], count: keys)
+            for preds in predicates {
+                for p in preds {
+                    guard case .oneOf(let key, let accepted, let defaultValue) = p else { return nil }
+                    for v in accepted + (defaultValue.map { [$0] } ?? []) where !values[key].contains(v) {
+                        values[key].append(v)
+                    }
+                }
+            }
+            guard values.allSatisfy({ $0.count < Self.missing }) else { return nil }
+            self.values = values.map { $0.map { Array($0.utf8) } }
+            self.accepts = predicates.map { preds in
+                var masks = [UInt64](repeating: ~0, count: keys)
+                for case .oneOf(let key, let accepted, let defaultValue) in preds {
+                    var mask: UInt64 = 0
+                    for (code, v) in values[key].enumerated() where accepted.contains(v) { mask |= 1 << UInt64(code) }
+                    if let d = defaultValue, accepted.contains(d) { mask |= 1 << UInt64(Self.missing) }
+                    masks[key] &= mask
+                }
+                return masks
+            }
+        }
+
+        /// The first policy that accepts these codes (one per key), as `route` chooses.
+        public func route(_ codes: UnsafeBufferPointer<Int>) -> Int? {
+            policies: for (i, masks) in accepts.enumerated() {
+                for (k, mask) in masks.enumerated() where mask & (1 << UInt64(codes[k])) == 0 { continue policies }
+                return i
+            }
+            return nil
         }
     }
 

@@ -121,6 +121,16 @@ import CEL
         #"[{"market":"domestic"}]"#,
         #"{"id":{"nested":[1,{"a":null}]},"market":"domestic"}"#,
         #"{"id":12.50,"market":"nowhere"}"#,
+        // Routing: keys left out, null, of another type, unknown, with a default, in another case.
+        #"{"id":"r1","market":"domestic","product":null,"opened_at":"2026-03-14T09:30:00+08:00"}"#,
+        #"{"id":"r2","product":"material","opened_at":"2026-03-14T09:30:00+08:00"}"#,
+        #"{"id":"r3","market":"export","product":"material","opened_at":"2026-03-14T09:30:00+08:00"}"#,
+        #"{"id":"r4","market":"export","product":7}"#,
+        #"{"id":"r5","market":"export","product":"Equipment"}"#,
+        #"{"id":"r6","market":"","product":""}"#,
+        #"{"id":"r7","market":"domestic","product":"equipmen"}"#,
+        #"{"id":"r8","market":"domestic","product":"equipment\u0000"}"#,
+        #"{"id":"r9","market":null,"product":"equipment"}"#,
         // Duplicate keys the policy reads, far apart, nested, with object values; and keys it does not read.
         #"{"market":"export","id":"a","product":"equipment","notes":"x","market":"export"}"#,
         #"{"market":"export","unit":{"serial":"s"},"id":"a","unit":{"serial":"s"}}"#,
