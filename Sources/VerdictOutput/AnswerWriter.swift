@@ -85,12 +85,12 @@ public final class AnswerWriter: Sendable {
         _ e: Evaluation, line: Int, explanation: ExplainRecorder? = nil, into w: inout JSONWriter
     ) {
         guard e.status == .answered else {
-            Self.writeErrorLine(number: line, id: e.id, message: e.failure, into: &w)
+            Self.writeErrorLine(number: line, evaluation: e, into: &w)
             return
         }
         let f = fragments[e.policy]
         w.raw("{\"id\":")
-        if let id = e.id { w.value(id) } else { w.null() }
+        Self.writeID(e, into: &w)
         w.raw(",\"answers\":{")
         var first = true
         var undetermined = 0
@@ -122,6 +122,28 @@ public final class AnswerWriter: Sendable {
             w.raw(",\"explanation\":")
             Self.writeExplanation(explanation, x, into: &w)
         }
+        w.raw("}\n")
+    }
+
+    /// The ticket's id as it came: its JSON text when the scanner kept it, else its value, else null.
+    static func writeID(_ e: Evaluation, into w: inout JSONWriter) {
+        if !e.idJSON.isEmpty {
+            w.raw(bytes: e.idJSON)
+        } else if let id = e.id {
+            w.value(id)
+        } else {
+            w.null()
+        }
+    }
+
+    /// The error line of an evaluation that failed.
+    public static func writeErrorLine(number: Int, evaluation e: Evaluation, into w: inout JSONWriter) {
+        w.raw("{\"line\":")
+        w.int(Int64(number))
+        w.raw(",\"id\":")
+        writeID(e, into: &w)
+        w.raw(",\"error\":")
+        w.string(e.failure)
         w.raw("}\n")
     }
 

@@ -135,7 +135,15 @@ public struct Evaluation: Sendable {
 
     public internal(set) var status: Status = .failed
     /// The ticket's `id` as given (any JSON value), nil when it has none or the line is not an object.
-    public internal(set) var id: JSONValue?
+    public var id: JSONValue? {
+        if idJSON.isEmpty { return idValue }
+        return .string(String(decoding: idJSON.dropFirst().dropLast(), as: UTF8.self))
+    }
+    /// The id's JSON text, quotes included, when it is a string without
+    /// escapes (the scanner's common case: written back as it came, no
+    /// string made); empty otherwise (then `id` is the value as read).
+    public internal(set) var idJSON: [UInt8] = []
+    var idValue: JSONValue?
     /// Index of the answering policy in the set; meaningful when answered.
     public internal(set) var policy: Int = -1
     /// One per decision of `AskPlan.decisions[policy]`, in that order.
@@ -214,6 +222,7 @@ public final class Evaluator {
             evaluateScanned(line, into: &e)
             return
         }
+        e.idJSON.removeAll(keepingCapacity: true)
         switch JSONReader.parse(line, keep: keep) {
         case .failure(let error):
             fail(&e, id: nil, "invalid JSON at byte \(error.offset + 1): \(error.message)")
@@ -226,6 +235,7 @@ public final class Evaluator {
 
     /// Evaluates one ticket, a JSON object.
     public func evaluate(ticket: JSONObject, into e: inout Evaluation) {
+        e.idJSON.removeAll(keepingCapacity: true)
         let id = ticket["id"]
         switch policies.router.route(ticket, scratch: &routeScratch) {
         case .failure(let f):
@@ -278,7 +288,14 @@ public final class Evaluator {
 
     /// A line the scanner read: route and bind from its captures, with no JSON tree.
     private func evaluateScanned(_ line: UnsafeRawBufferPointer, into e: inout Evaluation) {
-        let id = json(idCapture, line)
+        // A plain string id is kept as its JSON text; any other as a value.
+        var id: JSONValue?
+        e.idJSON.removeAll(keepingCapacity: true)
+        if let c = scanner.capture(idCapture), c.kind == .string, !c.escaped {
+            e.idJSON.append(contentsOf: line[c.start..<c.end])
+        } else {
+            id = json(idCapture, line)
+        }
         let routed = codedRoute(line).map { Result<Int, RouteFailure>.success($0) }
             ?? policies.router.route(scratch: &routeScratch) { k, isDate in
                 json(isDate ? dateCaptures[k] : routeCaptures[k], line)
@@ -299,9 +316,10 @@ public final class Evaluator {
         }
     }
 
+    /// `id` nil with `e.idJSON` set keeps the id the scanner read.
     private func start(_ e: inout Evaluation, id: JSONValue?, policy index: Int) {
         e.status = .answered
-        e.id = id
+        e.idValue = id
         e.policy = index
         e.failure = ""
         e.outcomes.removeAll(keepingCapacity: true)
@@ -336,7 +354,7 @@ public final class Evaluator {
 
     private func fail(_ e: inout Evaluation, id: JSONValue?, _ message: String) {
         e.status = .failed
-        e.id = id
+        e.idValue = id
         e.policy = -1
         e.outcomes.removeAll(keepingCapacity: true)
         e.failure = message
