@@ -298,13 +298,18 @@ extension CELDate {
     static let epoch = CELDate(unchecked: 1970, 1, 1)
 }
 
+/// The value of `n` (at most 4) decimal digits from `start`, nil when one is not a digit or missing.
+/// Inline and without overflow checks: every ticket's dates are read this way.
+@inline(__always)
 private func digits(_ u: UnsafeRawBufferPointer, _ start: Int, _ n: Int) -> Int? {
+    guard start >= 0, start + n <= u.count else { return nil }
     var v = 0
-    for i in start..<(start + n) {
-        guard i < u.count else { return nil }
-        let c = u[i]
-        guard c >= 48, c <= 57 else { return nil }
-        v = v * 10 + Int(c - 48)
+    var i = start
+    while i < start + n {
+        let d = u[i] &- 48
+        guard d < 10 else { return nil }
+        v = v &* 10 &+ Int(d)
+        i &+= 1
     }
     return v
 }
