@@ -118,14 +118,14 @@ public struct FieldScanner {
         /// A number without fraction or exponent.
         public var integer = false
         /// The line it belongs to (a capture from an earlier line is stale).
-        var stamp: UInt32 = 0
+        @usableFromInline var stamp: UInt32 = 0
     }
 
     public let schema: Schema
     /// Fixed buffers the scan writes through plain pointers (no array
     /// uniqueness checks on the hot path); freed with the scanner.
-    final class Storage {
-        let captures: UnsafeMutableBufferPointer<Capture>
+    @usableFromInline final class Storage {
+        @usableFromInline let captures: UnsafeMutableBufferPointer<Capture>
         let frames: UnsafeMutableBufferPointer<(isObject: Bool, level: Int, firstKey: Int, capture: Int)>
         let keys: UnsafeMutableBufferPointer<(start: Int, end: Int)>
 
@@ -145,10 +145,10 @@ public struct FieldScanner {
         }
     }
 
-    private let storage: Storage
+    @usableFromInline let storage: Storage
     private var frameCount = 0
     private var keyCount = 0
-    private var stamp: UInt32 = 0
+    @usableFromInline private(set) var stamp: UInt32 = 0
 
     public let maxDepth: Int
     /// Objects with more keys that the schema does not name are left to the
@@ -167,7 +167,7 @@ public struct FieldScanner {
     }
 
     /// The capture of a path for the last line scanned, if present.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func capture(_ id: Int) -> Capture? {
         let c = storage.captures[id]
         return c.stamp == stamp ? c : nil

@@ -313,34 +313,37 @@ public final class FastInputPlan: Sendable {
     func bind(
         _ scanner: FieldScanner, _ line: UnsafeRawBufferPointer, values: inout [CELValue], pendingGroups: inout [Int]
     ) {
+        // Plain pointers: one uniqueness check of `values` a ticket, not one a field.
         flat.withUnsafeBufferPointer { flat in
-            var i = 0
-            while i < flat.count {
-                let f = flat[i]
-                guard let capture = scanner.capture(f.capture), capture.kind != .null else {
-                    values[f.slot] = nodes[i].absent
-                    // Under a missing object every field takes its own default (or is missing).
-                    for k in (i + 1)..<f.end { values[flat[k].slot] = nodes[k].absent }
-                    i = f.end
-                    continue
-                }
-                if f.kind == .object {
-                    guard capture.kind == .object else {
-                        let e = CELError(
-                            .invalidArgument,
-                            "\(nodes[i].path): expected an object, got \(InputPlan.describe(json(capture, line)))")
-                        values[f.slot] = .error(e)
-                        // Under an invalid object nothing is known: no default is a guess.
-                        for k in (i + 1)..<f.end { values[flat[k].slot] = .error(e) }
-                        i = f.end
+            values.withUnsafeMutableBufferPointer { values in
+                var i = 0
+                while i < flat.count {
+                    let slot = flat[i].slot
+                    guard let capture = scanner.capture(flat[i].capture), capture.kind != .null else {
+                        values[slot] = nodes[i].absent
+                        // Under a missing object every field takes its own default (or is missing).
+                        for k in (i + 1)..<flat[i].end { values[flat[k].slot] = nodes[k].absent }
+                        i = flat[i].end
                         continue
                     }
-                    pendingGroups.append(f.slot)
+                    if flat[i].kind == .object {
+                        guard capture.kind == .object else {
+                            let e = CELError(
+                                .invalidArgument,
+                                "\(nodes[i].path): expected an object, got \(InputPlan.describe(json(capture, line)))")
+                            values[slot] = .error(e)
+                            // Under an invalid object nothing is known: no default is a guess.
+                            for k in (i + 1)..<flat[i].end { values[flat[k].slot] = .error(e) }
+                            i = flat[i].end
+                            continue
+                        }
+                        pendingGroups.append(slot)
+                        i += 1
+                        continue
+                    }
+                    values[slot] = convert(flat[i], i, capture, line)
                     i += 1
-                    continue
                 }
-                values[f.slot] = convert(f, i, capture, line)
-                i += 1
             }
         }
     }
