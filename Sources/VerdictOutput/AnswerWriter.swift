@@ -10,20 +10,28 @@ import VerdictRuntime
 /// (decision keys, the policy object, the static parts of `--explain`) is
 /// encoded once, here, not in the compiled policy.
 public final class AnswerWriter: Sendable {
-    /// What is encoded once per policy.
-    struct PolicyFragments: Sendable {
+    /// What is encoded once per policy. A class: an answer reads it through
+    /// one reference (a struct of arrays was copied, each array retained, per answer).
+    final class PolicyFragments: Sendable {
         /// `,"policy":{"name":…,"version":…,"digest":…}` as it ends every answer line.
-        var policyJSON: [UInt8]
+        let policyJSON: [UInt8]
         /// `"name":` for each asked decision, in `AskPlan` order.
-        var decisionKeys: [[UInt8]]
-        var explain: ExplainFragments?
+        let decisionKeys: [[UInt8]]
+        let explain: ExplainFragments?
+
+        init(policyJSON: [UInt8], decisionKeys: [[UInt8]], explain: ExplainFragments?) {
+            self.policyJSON = policyJSON
+            self.decisionKeys = decisionKeys
+            self.explain = explain
+        }
     }
 
     /// The static parts of `--explain`, per rule of a policy.
     /// The parts of explanations that depend only on the policy, encoded
     /// once into one arena and named by spans: writing one copies bytes
-    /// without retaining an array of its own.
-    struct ExplainFragments: Sendable {
+    /// without retaining an array of its own. Filled once, before any answer
+    /// reads it (hence unchecked), and read through one reference.
+    final class ExplainFragments: @unchecked Sendable {
         struct Span: Sendable {
             var start: Int
             var count: Int
@@ -45,7 +53,7 @@ public final class AnswerWriter: Sendable {
         var slotKeys: [Span] = []
         var kinds: [BodyKind] = []
 
-        mutating func add(_ bytes: [UInt8]) -> Span {
+        func add(_ bytes: [UInt8]) -> Span {
             defer { arena += bytes }
             return Span(start: arena.count, count: bytes.count)
         }
@@ -228,7 +236,7 @@ public final class AnswerWriter: Sendable {
     }
 
     static func explainFragments(_ p: CompiledPolicy, _ s: PolicySnapshot) -> ExplainFragments {
-        var x = ExplainFragments()
+        let x = ExplainFragments()
         for name in p.slotNames { x.slotKeys.append(x.add(JSONWriter.key(name))) }
         for (rule, snap) in zip(p.rules, s.rules) {
             var w = JSONWriter.init(capacity: 256)
