@@ -80,13 +80,19 @@ public struct CELDate: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// `YYYY-MM-DD` as bytes (answers print a date per ticket: no string
     /// concatenation), into an array or a writer's buffer.
+    /// Printed as two words (`YYYY-MM-` and `DD`) and handed over at once: a
+    /// writer checks its room once, not once a byte.
     @inlinable
     public func append<Sink: CELByteSink>(to b: inout Sink) {
-        appendDigits(year, 4, to: &b)
-        b.append(UInt8(ascii: "-"))
-        appendDigits(month, 2, to: &b)
-        b.append(UInt8(ascii: "-"))
-        appendDigits(day, 2, to: &b)
+        var words = printed
+        withUnsafeBytes(of: &words) { b.append(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<10])) }
+    }
+
+    /// The ten bytes of `YYYY-MM-DD` in two little-endian words.
+    @inlinable
+    var printed: (UInt64, UInt64) {
+        let w0 = twoDigits(year / 100) | twoDigits(year % 100) << 16 | 0x2D << 32 | twoDigits(month) << 40 | 0x2D << 56
+        return (w0.littleEndian, twoDigits(day).littleEndian)
     }
 
     /// Days since 1970-01-01 (which is 0).
@@ -236,38 +242,50 @@ public struct CELTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
         return String(decoding: b, as: UTF8.self)
     }
 
-    /// RFC 3339 in its own offset, as bytes (see `description`).
+    /// RFC 3339 in its own offset, as bytes (see `description`), printed
+    /// word by word into a buffer of its own and handed over at once.
     @inlinable
     public func append<Sink: CELByteSink>(to b: inout Sink) {
         let l = localSeconds
         let days = l >= 0 ? l / 86400 : (l - 86399) / 86400
         let sod = Int(l - days * 86400)
-        date.append(to: &b)
-        b.append(UInt8(ascii: "T"))
-        appendDigits(sod / 3600, 2, to: &b)
-        b.append(UInt8(ascii: ":"))
-        appendDigits(sod / 60 % 60, 2, to: &b)
-        b.append(UInt8(ascii: ":"))
-        appendDigits(sod % 60, 2, to: &b)
-        if nanos != 0 {
-            // The fewest digits that keep the value: .75, not .750000000.
-            var frac = Int(nanos)
-            var width = 9
-            while frac % 10 == 0 {
-                frac /= 10
-                width -= 1
+        // The longest: `9999-12-31T23:59:59.999999999+23:59`, 35 bytes.
+        var buffer: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { p in
+            let date = self.date.printed
+            p.storeBytes(of: date.0, toByteOffset: 0, as: UInt64.self)
+            p.storeBytes(of: UInt16(truncatingIfNeeded: date.1), toByteOffset: 8, as: UInt16.self)
+            p[10] = UInt8(ascii: "T")
+            let time = twoDigits(sod / 3600) | 0x3A << 16 | twoDigits(sod / 60 % 60) << 24 | 0x3A << 40
+                | twoDigits(sod % 60) << 48
+            p.storeBytes(of: time.littleEndian, toByteOffset: 11, as: UInt64.self)
+            var n = 19
+            if nanos != 0 {
+                // The fewest digits that keep the value: .75, not .750000000.
+                var frac = Int(nanos)
+                var width = 9
+                while frac % 10 == 0 {
+                    frac /= 10
+                    width -= 1
+                }
+                p[n] = UInt8(ascii: ".")
+                for k in stride(from: width, through: 1, by: -1) {
+                    p[n + k] = 0x30 &+ UInt8(truncatingIfNeeded: frac % 10)
+                    frac /= 10
+                }
+                n += width + 1
             }
-            b.append(UInt8(ascii: "."))
-            appendDigits(frac, width, to: &b)
-        }
-        if writtenWithZ && offsetSeconds == 0 {
-            b.append(UInt8(ascii: "Z"))
-        } else {
-            let o = Int(offsetSeconds)
-            b.append(o < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
-            appendDigits(abs(o) / 3600, 2, to: &b)
-            b.append(UInt8(ascii: ":"))
-            appendDigits(abs(o) / 60 % 60, 2, to: &b)
+            if writtenWithZ && offsetSeconds == 0 {
+                p[n] = UInt8(ascii: "Z")
+                n += 1
+            } else {
+                let o = Int(offsetSeconds)
+                let sign: UInt64 = o < 0 ? 0x2D : 0x2B
+                let zone = sign | twoDigits(abs(o) / 3600) << 8 | 0x3A << 24 | twoDigits(abs(o) / 60 % 60) << 32
+                p.storeBytes(of: zone.littleEndian, toByteOffset: n, as: UInt64.self)
+                n += 6
+            }
+            b.append(bytes: UnsafeRawBufferPointer(rebasing: p[0..<n]))
         }
     }
 
@@ -318,37 +336,25 @@ private func digits(_ u: UnsafeRawBufferPointer, _ start: Int, _ n: Int) -> Int?
 /// that gathers small writes (JSON answers print a date or two per ticket).
 public protocol CELByteSink {
     mutating func append(_ byte: UInt8)
+    /// Several bytes at once (a printed date); by default one at a time.
+    mutating func append(bytes: UnsafeRawBufferPointer)
 }
 
-extension Array: CELByteSink where Element == UInt8 {}
-
-/// A non-negative number in decimal, zero-padded to at least `width` digits.
-@inlinable
-func appendDigits<Sink: CELByteSink>(_ v: Int, _ width: Int, to b: inout Sink) {
-    // Every field of a date or time is 2 or 4 digits: write those directly.
-    if width == 2, v >= 0, v < 100 {
-        b.append(0x30 &+ UInt8(truncatingIfNeeded: v / 10))
-        b.append(0x30 &+ UInt8(truncatingIfNeeded: v % 10))
-        return
-    }
-    if width == 4, v >= 0, v < 10000 {
-        b.append(0x30 &+ UInt8(truncatingIfNeeded: v / 1000))
-        b.append(0x30 &+ UInt8(truncatingIfNeeded: v / 100 % 10))
-        b.append(0x30 &+ UInt8(truncatingIfNeeded: v / 10 % 10))
-        b.append(0x30 &+ UInt8(truncatingIfNeeded: v % 10))
-        return
-    }
-    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var n = v.magnitude
-    var count = 0
-    withUnsafeMutableBytes(of: &digits) { d in
-        repeat {
-            d[count] = UInt8(ascii: "0") + UInt8(n % 10)
-            n /= 10
-            count += 1
-        } while n > 0 && count < d.count
-        if v < 0 { b.append(UInt8(ascii: "-")) }
-        for _ in count..<max(count, width) { b.append(UInt8(ascii: "0")) }
-        for i in stride(from: count - 1, through: 0, by: -1) { b.append(d[i]) }
+extension CELByteSink {
+    @inlinable
+    public mutating func append(bytes: UnsafeRawBufferPointer) {
+        for b in bytes { append(b) }
     }
 }
+
+extension Array: CELByteSink where Element == UInt8 {
+    @inlinable
+    public mutating func append(bytes: UnsafeRawBufferPointer) { append(contentsOf: bytes) }
+}
+
+/// Two decimal digits of `v` (0...99) as ASCII in the low 16 bits, tens first (little-endian order).
+@inlinable @inline(__always)
+func twoDigits(_ v: Int) -> UInt64 {
+    UInt64(truncatingIfNeeded: 0x30 &+ v / 10) | UInt64(truncatingIfNeeded: 0x30 &+ v % 10) << 8
+}
+

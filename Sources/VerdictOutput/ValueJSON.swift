@@ -66,6 +66,9 @@ public enum ValueJSON {
 extension JSONWriter: CELByteSink {
     @inlinable
     public mutating func append(_ byte: UInt8) { raw(byte: byte) }
+
+    @inlinable
+    public mutating func append(bytes: UnsafeRawBufferPointer) { raw(bytes) }
 }
 
 extension JSONWriter {
