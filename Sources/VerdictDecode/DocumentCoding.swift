@@ -6,21 +6,16 @@ import VerdictModel
 /// read back compiles, explains and reports exactly as the one decoded from
 /// YAML.
 ///
-/// An expression's `locate` (a position inside the expression to a file
-/// position) is stored as its table: one (line, column) for every offset
-/// from 0 to the text's length, which is all the function can answer
-/// (offsets outside are clamped the same way). Reading is strict: any
-/// truncated, overlong or inconsistent input gives nil, never a partial
-/// document.
+/// An expression keeps its origin (the raw text of its scalar, where it
+/// starts and how it is quoted), and its `locate` (a position inside the
+/// expression to a file position) is made from it again, as the decoder
+/// makes it. Reading is strict: any truncated, overlong or inconsistent
+/// input gives nil, never a partial document.
 public enum DocumentCoding {
     /// Bumped whenever the layout below changes (the cache key holds it too).
-    public static let formatVersion: UInt32 = 1
+    public static let formatVersion: UInt32 = 2
 
-    /// Expressions longer than this are not tabled (the table costs a
-    /// position per character, computed in quadratic time): their document is not cached.
-    public static let maxTabledExpression = 1024
-
-    /// The document's bytes, or nil when it holds an expression too long to table.
+    /// The document's bytes, or nil when it holds an expression without an origin.
     public static func encode(_ document: PolicyDocument) -> [UInt8]? {
         var w = Writer()
         guard w.document(document) else { return nil }
@@ -101,18 +96,15 @@ public enum DocumentCoding {
             string(l.en)
         }
 
-        /// False when the expression is too long to table.
+        /// False for an expression not read from a file (no origin to keep).
         mutating func expr(_ e: ExprSource) -> Bool {
-            let count = e.text.unicodeScalars.count
-            guard count <= DocumentCoding.maxTabledExpression else { return false }
+            guard let origin = e.origin else { return false }
             string(e.text)
             ref(e.at)
-            // Lines as differences from the expression's own line, columns as they are.
-            for offset in 0...count {
-                let (line, column) = e.locate(offset)
-                int(line - e.at.line)
-                int(column)
-            }
+            optional(origin.source) { $0.string($1) }
+            int(origin.line)
+            int(origin.column)
+            byte(origin.style)
             return true
         }
 
@@ -420,19 +412,11 @@ public enum DocumentCoding {
         }
 
         mutating func expr() -> ExprSource? {
-            guard let text = string(), let at = ref() else { return nil }
-            let count = text.unicodeScalars.count
-            guard count <= DocumentCoding.maxTabledExpression else { return nil }
-            var positions: [(line: Int, column: Int)] = []
-            positions.reserveCapacity(count + 1)
-            for _ in 0...count {
-                guard let dl = int(), let column = int() else { return nil }
-                let (line, overflow) = at.line.addingReportingOverflow(dl)
-                guard !overflow else { return nil }
-                positions.append((line, column))
-            }
-            let table = positions
-            return ExprSource(text: text, at: at) { offset in table[max(0, min(offset, table.count - 1))] }
+            guard let text = string(), let at = ref(), let source = optional({ $0.string() }), let line = int(),
+                let column = int(), let style = byte()
+            else { return nil }
+            return ExprSource.located(
+                text: text, at: at, origin: .init(source: source, line: line, column: column, style: style))
         }
 
         mutating func literal() -> Literal? {

@@ -182,10 +182,7 @@ struct PolicyDecoder {
             error(.invalidValue, node, "\(what) must be an expression (a text value)")
             return nil
         }
-        return ExprSource(text: s.text, at: ref(node)) { offset in
-            let mark = s.mark(atOffset: offset)
-            return (mark.line, mark.column)
-        }
+        return ExprSource.located(in: s, at: ref(node))
     }
 
     /// A clause number or a list of them: `"7.1.6"` or `["7.1.6", "7.2.6"]`.
@@ -643,3 +640,29 @@ struct PolicyDecoder {
 
 /// The known keys of one mapping, as `fields` read them.
 typealias Fields = SmallMap<YAMLPair>
+
+extension ExprSource {
+    /// The scalar's styles as `Origin.style` codes.
+    static let styles: [YAMLScalarStyle] = [.plain, .singleQuoted, .doubleQuoted, .literal, .folded]
+
+    /// An expression held by a YAML scalar: positions inside it map back
+    /// through the scalar's raw source (quoting, escapes, block indentation).
+    static func located(in s: YAMLScalar, at: SourceRef) -> ExprSource {
+        let origin = Origin(
+            source: s.rawSource, line: s.start.line, column: s.start.column,
+            style: UInt8(styles.firstIndex(of: s.style) ?? 0))
+        return ExprSource(text: s.text, at: at, origin: origin) { offset in
+            let mark = s.mark(atOffset: offset)
+            return (mark.line, mark.column)
+        }
+    }
+
+    /// The same from an origin read back (the policy cache); nil for an unknown style.
+    static func located(text: String, at: SourceRef, origin: Origin) -> ExprSource? {
+        guard Int(origin.style) < styles.count else { return nil }
+        let scalar = YAMLScalar(
+            text: text, style: styles[Int(origin.style)], source: origin.source,
+            sourceStart: YAMLMark(line: origin.line, column: origin.column))
+        return located(in: scalar, at: at)
+    }
+}

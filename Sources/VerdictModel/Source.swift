@@ -45,10 +45,34 @@ public struct ExprSource: Sendable {
     public var at: SourceRef
     /// Line and column in the file of the character at a scalar offset into `text`.
     public var locate: @Sendable (Int) -> (line: Int, column: Int)
+    /// What `locate` is computed from, when the expression was read from a
+    /// file: enough to make the same `locate` again (the policy cache keeps it).
+    public var origin: Origin?
 
-    public init(text: String, at: SourceRef, locate: @escaping @Sendable (Int) -> (line: Int, column: Int)) {
+    /// The characters of the file an expression was read from: the raw
+    /// text of its value as written (quotes, escapes, indentation and all),
+    /// where that starts, and how the value was written (the reader's own
+    /// code for plain, quoted or block text).
+    public struct Origin: Sendable {
+        public var source: String?
+        public var line: Int
+        public var column: Int
+        public var style: UInt8
+
+        public init(source: String?, line: Int, column: Int, style: UInt8) {
+            self.source = source
+            self.line = line
+            self.column = column
+            self.style = style
+        }
+    }
+
+    public init(
+        text: String, at: SourceRef, origin: Origin? = nil, locate: @escaping @Sendable (Int) -> (line: Int, column: Int)
+    ) {
         self.text = text
         self.at = at
+        self.origin = origin
         self.locate = locate
     }
 

@@ -27,6 +27,17 @@ public struct YAMLScalar: Sendable {
         self.sourceStart = start
     }
 
+    /// A scalar as read back from its parts (`rawSource`, `sourceStart`,
+    /// `style`): it maps offsets to positions as the one parsed did.
+    public init(text: String, style: YAMLScalarStyle, source: String?, sourceStart: YAMLMark) {
+        self.init(text: text, style: style, explicitTag: nil, source: source, sourceStart: sourceStart)
+    }
+
+    /// The raw source characters of the scalar token, nil for scalars built in code.
+    public var rawSource: String? { source }
+    /// The position of the first character of `rawSource` (or of the value).
+    public var start: YAMLMark { sourceStart }
+
     init(text: String, style: YAMLScalarStyle, explicitTag: CoreTag.Scalar?, source: String?, sourceStart: YAMLMark) {
         self.text = text
         self.style = style

@@ -89,7 +89,7 @@ import CEL
             count(Literal.Scalar(text: "", isQuoted: false, isNull: false, bool: nil, int: nil, double: nil)) == 6)
         #expect(count(ref) == 4)
         #expect(count(Label(zh: "", en: "")) == 2)
-        #expect(count(expr) == 3)
+        #expect(count(expr) == 4)
     }
 
     @Test func damagedBytesNeverCrashTheReader() throws {
