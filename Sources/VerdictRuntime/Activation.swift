@@ -7,11 +7,17 @@ import VerdictJSON
 /// path allocates no activation.
 public final class TicketActivation: CELActivation {
     public let policy: CompiledPolicy
-    // Read on every variable access; no evaluation mutates them re-entrantly
-    // through another access, so skip the runtime exclusivity checks.
-    @exclusivity(unchecked) private var values: [CELValue]
-    @exclusivity(unchecked) private var ready: [Bool]
-    private let readyTemplate: [Bool]
+    // Read on every variable access: memory of its own, read and written
+    // through plain pointers (no array's uniqueness or bounds checks, no
+    // exclusivity checks), owned by this activation and freed with it.
+    private let values: UnsafeMutableBufferPointer<CELValue>
+    private let ready: UnsafeMutableBufferPointer<Bool>
+    private let readyTemplate: UnsafeMutableBufferPointer<Bool>
+    /// Per slot: the rule it holds (its index), or `Self.group` or `Self.given`
+    /// (an input or a parameter): what a read does, without copying the slot's kind.
+    private let kinds: UnsafeMutableBufferPointer<Int>
+    private static let group = -1
+    private static let given = -2
     private var pendingGroups: [Int] = []
     /// Nil unless someone listens: then one branch per event site.
     private let tracer: (any EvaluationTracer)?
@@ -25,22 +31,36 @@ public final class TicketActivation: CELActivation {
         self.tracer = tracer
         self.expressionTracer = policy.tracesExpressions ? tracer : nil
         self.budget = CELBudget(limit: policy.costLimit)
-        self.values = policy.initialValues
-        var template = [Bool](repeating: true, count: policy.slotKinds.count)
+        let count = policy.slotKinds.count
+        self.values = .allocate(capacity: max(1, count))
+        values.initialize(repeating: .null)
+        for (slot, v) in policy.initialValues.enumerated() where slot < count { values[slot] = v }
+        self.kinds = .allocate(capacity: max(1, count))
+        self.ready = .allocate(capacity: max(1, count))
+        self.readyTemplate = .allocate(capacity: max(1, count))
         for (slot, kind) in policy.slotKinds.enumerated() {
             switch kind {
-            case .rule, .group: template[slot] = false
-            case .input, .parameter: break
+            case .rule(let index): kinds[slot] = index
+            case .group: kinds[slot] = Self.group
+            case .input, .parameter: kinds[slot] = Self.given
             }
+            readyTemplate[slot] = kinds[slot] == Self.given
+            ready[slot] = readyTemplate[slot]
         }
-        self.readyTemplate = template
-        self.ready = template
+    }
+
+    deinit {
+        values.deinitialize()
+        values.deallocate()
+        kinds.deallocate()
+        ready.deallocate()
+        readyTemplate.deallocate()
     }
 
     /// Binds a ticket's inputs and forgets everything computed for the previous one.
     public func reset(ticket: JSONObject) {
         startTicket()
-        policy.inputs.bind(ticket, values: &values, pendingGroups: &pendingGroups)
+        policy.inputs.bind(ticket, values: values, pendingGroups: &pendingGroups)
         // Object inputs the ticket omitted (or got wrong) already hold null or an error.
         for slot in policy.groupSlots where !pendingGroups.contains(slot) { ready[slot] = true }
     }
@@ -48,9 +68,7 @@ public final class TicketActivation: CELActivation {
     /// Forgets the previous ticket: nothing computed, the whole budget of steps.
     @inline(__always)
     private func startTicket() {
-        // Copy element by element: assigning the template would share its
-        // storage and make the first write below copy the whole array.
-        for i in ready.indices { ready[i] = readyTemplate[i] }
+        if let to = ready.baseAddress, let from = readyTemplate.baseAddress { to.update(from: from, count: ready.count) }
         budget?.reset()
         pendingGroups.removeAll(keepingCapacity: true)
     }
@@ -58,7 +76,7 @@ public final class TicketActivation: CELActivation {
     /// Binds a ticket read by the fast path (`FieldScanner`) through `plan`.
     func reset(scanner: FieldScanner, line: UnsafeRawBufferPointer, plan: FastInputPlan) {
         startTicket()
-        plan.bind(scanner, line, values: &values, pendingGroups: &pendingGroups)
+        plan.bind(scanner, line, values: values, pendingGroups: &pendingGroups)
         for slot in policy.groupSlots where !pendingGroups.contains(slot) { ready[slot] = true }
     }
 
@@ -72,7 +90,7 @@ public final class TicketActivation: CELActivation {
     /// map would be no null, whatever its fields. With a tracer listening,
     /// the value is read as usual (explanations show it).
     public func isNull(slot: Int) -> CELValue {
-        if tracer == nil, !ready[slot], case .group = policy.slotKinds[slot] { return .bool(false) }
+        if tracer == nil, !ready[slot], kinds[slot] == Self.group { return .bool(false) }
         return CELValue.comparedToNull(value(slot: slot))
     }
 
@@ -85,29 +103,27 @@ public final class TicketActivation: CELActivation {
     /// read; reports no read (building an object input reads its fields this way).
     private func read(_ slot: Int) -> CELValue {
         if ready[slot] { return values[slot] }
-        switch policy.slotKinds[slot] {
-        case .rule(let index):
-            let v = evaluate(rule: index)
-            values[slot] = v
-            ready[slot] = true
-            return v
-        case .group(let group):
+        let kind = kinds[slot]
+        let v: CELValue
+        if kind >= 0 {
+            v = evaluate(rule: kind)
+        } else if case .group(let group) = policy.slotKinds[slot] {
             var entries: [(CELValue, CELValue)] = []
             for (key, fieldSlot) in zip(group.keys, group.slots) {
                 // Fields without a value (missing, invalid or null) are absent from the map.
-                let v = read(fieldSlot)
-                switch v {
+                let field = read(fieldSlot)
+                switch field {
                 case .error, .null: continue
-                default: entries.append((.string(key), v))
+                default: entries.append((.string(key), field))
                 }
             }
-            let v: CELValue = .map((try? CELMap(entries: entries)) ?? CELMap())
-            values[slot] = v
-            ready[slot] = true
-            return v
-        case .input, .parameter:
+            v = .map((try? CELMap(entries: entries)) ?? CELMap())
+        } else {
             return values[slot]
         }
+        values[slot] = v
+        ready[slot] = true
+        return v
     }
 
     private func evaluate(rule index: Int) -> CELValue {

@@ -62,14 +62,14 @@ public final class InputPlan: Sendable {
 
     /// Fills the input slots of `values`. Object slots that are present are
     /// left to the caller to build on demand (marked in `pendingGroups`).
-    func bind(_ ticket: JSONObject, values: inout [CELValue], pendingGroups: inout [Int]) {
+    func bind(_ ticket: JSONObject, values: UnsafeMutableBufferPointer<CELValue>, pendingGroups: inout [Int]) {
         for node in roots {
-            bind(node, ticket[node.key], parentAbsent: nil, values: &values, pendingGroups: &pendingGroups)
+            bind(node, ticket[node.key], parentAbsent: nil, values: values, pendingGroups: &pendingGroups)
         }
     }
 
     private func bind(
-        _ node: Node, _ json: JSONValue?, parentAbsent: CELError?, values: inout [CELValue], pendingGroups: inout [Int]
+        _ node: Node, _ json: JSONValue?, parentAbsent: CELError?, values: UnsafeMutableBufferPointer<CELValue>, pendingGroups: inout [Int]
     ) {
         // A field whose parent object is missing or invalid. Defaults fill in
         // for a missing parent only: under an invalid one (`"request": "x"`)
@@ -78,7 +78,7 @@ public final class InputPlan: Sendable {
             values[node.slot] = parentAbsent.code == .missing ? node.absent : .error(parentAbsent)
             if case .object(let children) = node.kind {
                 for c in children {
-                    bind(c, nil, parentAbsent: parentAbsent, values: &values, pendingGroups: &pendingGroups)
+                    bind(c, nil, parentAbsent: parentAbsent, values: values, pendingGroups: &pendingGroups)
                 }
             }
             return
@@ -87,7 +87,7 @@ public final class InputPlan: Sendable {
             values[node.slot] = node.absent
             if case .object(let children) = node.kind {
                 for c in children {
-                    bind(c, nil, parentAbsent: node.missing, values: &values, pendingGroups: &pendingGroups)
+                    bind(c, nil, parentAbsent: node.missing, values: values, pendingGroups: &pendingGroups)
                 }
             }
             return
@@ -96,12 +96,12 @@ public final class InputPlan: Sendable {
             guard case .object(let obj) = json else {
                 let e = CELError(.invalidArgument, "\(node.path): expected an object, got \(Self.describe(json))")
                 values[node.slot] = .error(e)
-                for c in children { bind(c, nil, parentAbsent: e, values: &values, pendingGroups: &pendingGroups) }
+                for c in children { bind(c, nil, parentAbsent: e, values: values, pendingGroups: &pendingGroups) }
                 return
             }
             pendingGroups.append(node.slot)
             for c in children {
-                bind(c, obj[c.key], parentAbsent: nil, values: &values, pendingGroups: &pendingGroups)
+                bind(c, obj[c.key], parentAbsent: nil, values: values, pendingGroups: &pendingGroups)
             }
             return
         }
@@ -311,11 +311,10 @@ public final class FastInputPlan: Sendable {
     }
 
     func bind(
-        _ scanner: FieldScanner, _ line: UnsafeRawBufferPointer, values: inout [CELValue], pendingGroups: inout [Int]
+        _ scanner: FieldScanner, _ line: UnsafeRawBufferPointer, values: UnsafeMutableBufferPointer<CELValue>, pendingGroups: inout [Int]
     ) {
-        // Plain pointers: one uniqueness check of `values` a ticket, not one a field.
         flat.withUnsafeBufferPointer { flat in
-            values.withUnsafeMutableBufferPointer { values in
+            do {
                 var i = 0
                 while i < flat.count {
                     let slot = flat[i].slot
