@@ -18,6 +18,10 @@ public final class TicketActivation: CELActivation {
     private let kinds: UnsafeMutableBufferPointer<Int>
     private static let group = -1
     private static let given = -2
+    /// Per rule: its program when it is one expression whose result needs no
+    /// check, unretained (the policy holds it): the common rule runs without
+    /// retaining the rule, its body or its program.
+    private let plainPrograms: UnsafeMutableBufferPointer<Unmanaged<CELProgram>?>
     private var pendingGroups: [Int] = []
     /// Nil unless someone listens: then one branch per event site.
     private let tracer: (any EvaluationTracer)?
@@ -38,6 +42,13 @@ public final class TicketActivation: CELActivation {
         self.kinds = .allocate(capacity: max(1, count))
         self.ready = .allocate(capacity: max(1, count))
         self.readyTemplate = .allocate(capacity: max(1, count))
+        self.plainPrograms = .allocate(capacity: max(1, policy.rules.count))
+        plainPrograms.initialize(repeating: nil)
+        for (index, rule) in policy.rules.enumerated() {
+            if case .expr(let program) = rule.body, !rule.needsRuntimeCheck {
+                plainPrograms[index] = Unmanaged.passUnretained(program)
+            }
+        }
         for (slot, kind) in policy.slotKinds.enumerated() {
             switch kind {
             case .rule(let index): kinds[slot] = index
@@ -53,6 +64,7 @@ public final class TicketActivation: CELActivation {
         values.deinitialize()
         values.deallocate()
         kinds.deallocate()
+        plainPrograms.deallocate()
         ready.deallocate()
         readyTemplate.deallocate()
     }
@@ -127,6 +139,12 @@ public final class TicketActivation: CELActivation {
     }
 
     private func evaluate(rule index: Int) -> CELValue {
+        if let program = plainPrograms[index] {
+            tracer?.ruleStarted(index)
+            let result = program._withUnsafeGuaranteedRef { run($0, ExpressionRef(rule: index, part: .expr)) }
+            tracer?.ruleFinished(index, value: result)
+            return result
+        }
         let rule = policy.rules[index]
         tracer?.ruleStarted(index)
         var result: CELValue
