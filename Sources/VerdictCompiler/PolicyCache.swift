@@ -31,6 +31,10 @@ public struct PolicyCache: Sendable {
 
     /// Entries kept at most; writing one more removes the oldest.
     public static let maxEntries = 256
+    /// Larger files are always read from their YAML: the cache is for the
+    /// start-up of small policy sets, and the entry of a large file would
+    /// add its size to the memory of the run that writes it.
+    public static let maxFileBytes = 1 << 20
 
     /// A cache in `directory`; nil when this executable has no build ID to key it with.
     public init?(directory: String) {
@@ -81,6 +85,7 @@ public struct PolicyCache: Sendable {
 
     /// The decoded form of the file with these bytes at this path, if kept.
     public func document(path: String, bytes: [UInt8]) -> PolicyDocument? {
+        guard bytes.count < Self.maxFileBytes else { return nil }
         let key = key(path: path, bytes: bytes)
         guard let entry = Self.readOwnEntry(file(key)) else { return nil }
         return entry.withUnsafeBytes { raw -> PolicyDocument? in
@@ -121,7 +126,7 @@ public struct PolicyCache: Sendable {
 
     /// Keeps the decoded form of a file (best effort: failures are ignored).
     public func store(_ document: PolicyDocument, path: String, bytes: [UInt8]) {
-        guard let payload = DocumentCoding.encode(document), makeDirectory() else { return }
+        guard bytes.count < Self.maxFileBytes, let payload = DocumentCoding.encode(document), makeDirectory() else { return }
         let key = key(path: path, bytes: bytes)
         var entry = Self.magic
         appendLE(UInt64(DocumentCoding.formatVersion), width: 4, to: &entry)

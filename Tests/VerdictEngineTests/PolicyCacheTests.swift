@@ -222,6 +222,17 @@ import CEL
         #expect(Self.entries(folder).count == files.count - 1)
     }
 
+    @Test func largeFilesAreNotKept() throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let cache = try #require(PolicyCache(directory: folder))
+        var files = try Repo.policyFiles()
+        files[0].bytes += Array(("\n# " + String(repeating: "padding ", count: PolicyCache.maxFileBytes / 8)).utf8)
+        #expect(files[0].bytes.count >= PolicyCache.maxFileBytes)
+        _ = try PolicySet.load(files: files, cache: cache)
+        #expect(Self.entries(folder).count == files.count - 1)
+    }
+
     @Test func theOldestEntriesGoWhenTheFolderIsFull() throws {
         let folder = Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
