@@ -34,7 +34,7 @@ public struct PolicyCache: Sendable {
     /// Larger files are always read from their YAML: the cache is for the
     /// start-up of small policy sets, and the entry of a large file would
     /// add its size to the memory of the run that writes it.
-    public static let maxFileBytes = 1 << 20
+    public static let maxFileBytes = DocumentCoding.maxFileBytes
 
     /// A cache in `directory`; nil when this executable has no build ID to key it with.
     public init?(directory: String) {

@@ -15,6 +15,9 @@ public enum DocumentCoding {
     /// Bumped whenever the layout below changes (the cache key holds it too).
     public static let formatVersion: UInt32 = 2
 
+    /// Larger files are not kept (`PolicyCache`), and their expressions keep no origin.
+    public static let maxFileBytes = 1 << 20
+
     /// The document's bytes, or nil when it holds an expression without an origin.
     public static func encode(_ document: PolicyDocument) -> [UInt8]? {
         var w = Writer()

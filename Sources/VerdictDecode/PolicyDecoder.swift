@@ -30,12 +30,19 @@ public enum FormatKeys {
 /// every problem with its position instead of stopping at the first.
 struct PolicyDecoder {
     let file: String
+    /// Whether expressions keep their origin (for the policy cache, which
+    /// keeps only files under `DocumentCoding.maxFileBytes`: a large table's
+    /// hundred thousand expressions would hold megabytes of origins for nothing).
+    let keepsOrigins: Bool
     var log = DiagnosticLog()
     /// Empty values already explained as a layout slip (keys meant to be
     /// inside them stand beside them): their shape is not reported again.
     var explained: Set<YAMLMark> = []
 
-    init(file: String) { self.file = file }
+    init(file: String, keepsOrigins: Bool = true) {
+        self.file = file
+        self.keepsOrigins = keepsOrigins
+    }
 
     /// Stands in for a label whose error was already reported, so that the
     /// same mistake is not reported again as a missing label.
@@ -182,7 +189,7 @@ struct PolicyDecoder {
             error(.invalidValue, node, "\(what) must be an expression (a text value)")
             return nil
         }
-        return ExprSource.located(in: s, at: ref(node))
+        return ExprSource.located(in: s, at: ref(node), keepingOrigin: keepsOrigins)
     }
 
     /// A clause number or a list of them: `"7.1.6"` or `["7.1.6", "7.2.6"]`.
@@ -490,9 +497,10 @@ struct PolicyDecoder {
         guard workers > 1 else { return entries.compactMap { decode(&self, $0) } }
         let part = (entries.count + workers - 1) / workers
         let file = self.file
+        let keepsOrigins = self.keepsOrigins
         let results = ResultSlots<(decoded: [T], diagnostics: [PolicyDiagnostic], explained: Set<YAMLMark>)>(count: workers)
         Threads.concurrentPerform(iterations: workers) { w in
-            var decoder = PolicyDecoder(file: file)
+            var decoder = PolicyDecoder(file: file, keepsOrigins: keepsOrigins)
             let range = min(entries.count, w * part)..<min(entries.count, (w + 1) * part)
             let decoded = entries[range].compactMap { decode(&decoder, $0) }
             results.set(w, (decoded, decoder.log.diagnostics, decoder.explained))
@@ -647,11 +655,11 @@ extension ExprSource {
 
     /// An expression held by a YAML scalar: positions inside it map back
     /// through the scalar's raw source (quoting, escapes, block indentation).
-    static func located(in s: YAMLScalar, at: SourceRef) -> ExprSource {
+    static func located(in s: YAMLScalar, at: SourceRef, keepingOrigin: Bool = true) -> ExprSource {
         let origin = Origin(
             source: s.rawSource, line: s.start.line, column: s.start.column,
             style: UInt8(styles.firstIndex(of: s.style) ?? 0))
-        return ExprSource(text: s.text, at: at, origin: origin) { offset in
+        return ExprSource(text: s.text, at: at, origin: keepingOrigin ? origin : nil) { offset in
             let mark = s.mark(atOffset: offset)
             return (mark.line, mark.column)
         }

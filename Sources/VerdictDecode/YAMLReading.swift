@@ -42,7 +42,7 @@ public enum PolicyFileReader {
         guard let root = tree.take() else {
             return (.unreadable, [PolicyDiagnostic(.emptyFile, file: path, message: "the policy file is empty")])
         }
-        var decoder = PolicyDecoder(file: path)
+        var decoder = PolicyDecoder(file: path, keepsOrigins: bytes.count < DocumentCoding.maxFileBytes)
         let document = decoder.policyFile(root)
         // A large file's tree is freed beside the stages that follow (compiling
         // expressions waits for it, to reuse its memory).

@@ -52,12 +52,13 @@ public struct ExprSource: Sendable {
     /// The characters of the file an expression was read from: the raw
     /// text of its value as written (quotes, escapes, indentation and all),
     /// where that starts, and how the value was written (the reader's own
-    /// code for plain, quoted or block text).
-    public struct Origin: Sendable {
-        public var source: String?
-        public var line: Int
-        public var column: Int
-        public var style: UInt8
+    /// code for plain, quoted or block text). A class: an expression without
+    /// one (a large table's) spends a reference on it, not the whole.
+    public final class Origin: Sendable {
+        public let source: String?
+        public let line: Int
+        public let column: Int
+        public let style: UInt8
 
         public init(source: String?, line: Int, column: Int, style: UInt8) {
             self.source = source
