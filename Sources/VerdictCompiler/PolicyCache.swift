@@ -35,6 +35,10 @@ public struct PolicyCache: Sendable {
     /// start-up of small policy sets, and the entry of a large file would
     /// add its size to the memory of the run that writes it.
     public static let maxFileBytes = DocumentCoding.maxFileBytes
+    /// Sets of more files are always read from their YAML: the cache is for
+    /// small sets, and a large one would only churn the folder's entries
+    /// (and pay for writing thousands of them).
+    public static let maxFilesPerSet = 64
 
     /// A cache in `directory`; nil when this executable has no build ID to key it with.
     public init?(directory: String) {

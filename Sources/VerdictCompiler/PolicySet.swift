@@ -133,6 +133,7 @@ public final class PolicySet: @unchecked Sendable {
         let total = files.reduce(0) { $0 + $1.bytes.count }
         let workers = total < 1 << 20 ? Threads.cores : 1
         let bySize = files.indices.sorted { files[$0].bytes.count > files[$1].bytes.count }
+        let cache = files.count <= PolicyCache.maxFilesPerSet ? cache : nil
         let read = Threads.map(files.count, workers: workers, order: bySize) { i in
             let (path, bytes) = files[i]
             if let document = cache?.document(path: path, bytes: bytes) {

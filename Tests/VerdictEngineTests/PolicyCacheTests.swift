@@ -233,6 +233,18 @@ import CEL
         #expect(Self.entries(folder).count == files.count - 1)
     }
 
+    @Test func largeSetsAreNotKept() throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let cache = try #require(PolicyCache(directory: folder))
+        var files = try Repo.policyFiles()
+        for i in 0..<PolicyCache.maxFilesPerSet {
+            files.append(("policies/extra_\(i).yaml", Array("policy: extra_\(i)\nabstract: true\n".utf8)))
+        }
+        _ = try? PolicySet.load(files: files, cache: cache)
+        #expect(Self.entries(folder).isEmpty)
+    }
+
     @Test func theOldestEntriesGoWhenTheFolderIsFull() throws {
         let folder = Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
