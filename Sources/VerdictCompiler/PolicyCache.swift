@@ -117,14 +117,7 @@ public struct PolicyCache: Sendable {
             info.st_mode & 0o022 == 0, info.st_size <= Int(PolicyFiles.maxBytes) * 4
         else { return nil }
         let size = Int(info.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        while done < size {
-            let n = bytes.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress.map { $0 + done }, size - done) }
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else { return nil }
-            done += n
-        }
+        guard case .success(let bytes) = PolicyFiles.readAll(fd, size: size), bytes.count == size else { return nil }
         return bytes
     }
 

@@ -272,6 +272,11 @@ enum PolicyFiles {
                     text: "it is \(size) bytes, more than the limit of a policy file (16 MiB, docs/limits.md)",
                     tooLarge: true, help: "split the policy into a base and policies that `extends` it"))
         }
+        return readAll(fd, size: size)
+    }
+
+    /// Up to `size` bytes from an open file (fewer if it ends first), or why a read failed.
+    static func readAll(_ fd: Int32, size: Int) -> Result<[UInt8], Reason> {
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0
         while done < size {

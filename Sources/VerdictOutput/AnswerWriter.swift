@@ -146,21 +146,23 @@ public final class AnswerWriter: Sendable {
 
     /// The error line of an evaluation that failed.
     public static func writeErrorLine(number: Int, evaluation e: Evaluation, into w: inout JSONWriter) {
-        w.raw("{\"line\":")
-        w.int(Int64(number))
-        w.raw(",\"id\":")
-        writeID(e, into: &w)
-        w.raw(",\"error\":")
-        w.string(e.failure)
-        w.raw("}\n")
+        errorLine(number: number, message: e.failure, into: &w) { writeID(e, into: &$0) }
     }
 
     /// `{"line":N,"id":…,"error":"…"}`: a line that could not be evaluated at all.
     public static func writeErrorLine(number: Int, id: JSONValue?, message: String, into w: inout JSONWriter) {
+        errorLine(number: number, message: message, into: &w) { w in
+            if let id { w.value(id) } else { w.null() }
+        }
+    }
+
+    private static func errorLine(
+        number: Int, message: String, into w: inout JSONWriter, id writeID: (inout JSONWriter) -> Void
+    ) {
         w.raw("{\"line\":")
         w.int(Int64(number))
         w.raw(",\"id\":")
-        if let id { w.value(id) } else { w.null() }
+        writeID(&w)
         w.raw(",\"error\":")
         w.string(message)
         w.raw("}\n")
@@ -176,61 +178,61 @@ public final class AnswerWriter: Sendable {
         // The records are read in place (a copy of each retained and released
         // all its arrays), in rule order.
         x.arena.withUnsafeBytes { arena in
-        func put(_ span: ExplainFragments.Span) {
-            w.raw(UnsafeRawBufferPointer(rebasing: arena[span.start..<(span.start + span.count)]))
-        }
-        r.records.withUnsafeBufferPointer { records in
-            for (n, index) in r.evaluatedInRuleOrder().enumerated() {
-                if n > 0 { w.raw(",") }
-                put(x.heads[index])
-                if case .error(let e) = records[index].value {
-                    w.raw(",\"undetermined\":")
-                    w.string(e.message)
-                } else {
-                    w.raw(",\"value\":")
-                    ValueJSON.write(records[index].value, into: &w)
-                }
-                put(x.bodies[index])
-                switch x.kinds[index] {
-                case .expr:
-                    break
-                case .table(let hit):
-                    if hit == .collect {
-                        // Every row that held, in order: each cites its own clause.
-                        w.raw(",\"rows\":[")
-                        for (j, row) in records[index].rows.enumerated() {
-                            if j > 0 { w.raw(",") }
-                            w.raw("{\"number\":")
-                            w.int(Int64(row + 1))
-                            put(x.rows[x.firstRow[index] + row])
+            func put(_ span: ExplainFragments.Span) {
+                w.raw(UnsafeRawBufferPointer(rebasing: arena[span.start..<(span.start + span.count)]))
+            }
+            r.records.withUnsafeBufferPointer { records in
+                for (n, index) in r.evaluatedInRuleOrder().enumerated() {
+                    if n > 0 { w.raw(",") }
+                    put(x.heads[index])
+                    if case .error(let e) = records[index].value {
+                        w.raw(",\"undetermined\":")
+                        w.string(e.message)
+                    } else {
+                        w.raw(",\"value\":")
+                        ValueJSON.write(records[index].value, into: &w)
+                    }
+                    put(x.bodies[index])
+                    switch x.kinds[index] {
+                    case .expr:
+                        break
+                    case .table(let hit):
+                        if hit == .collect {
+                            // Every row that held, in order: each cites its own clause.
+                            w.raw(",\"rows\":[")
+                            for (j, row) in records[index].rows.enumerated() {
+                                if j > 0 { w.raw(",") }
+                                w.raw("{\"number\":")
+                                w.int(Int64(row + 1))
+                                put(x.rows[x.firstRow[index] + row])
+                                w.raw("}")
+                            }
+                            w.raw("]")
+                        } else if let row = records[index].row,
+                            let fragment = row >= 0 ? x.rows[x.firstRow[index] + row] : x.defaultRows[index]
+                        {
+                            w.raw(",\"row\":{\"number\":")
+                            if row >= 0 { w.int(Int64(row + 1)) } else { w.string("default") }
+                            put(fragment)
                             w.raw("}")
                         }
+                    case .items:
+                        w.raw(",\"items\":[")
+                        for (j, item) in records[index].items.enumerated() {
+                            if j > 0 { w.raw(",") }
+                            put(x.items[x.firstItem[index] + item])
+                        }
                         w.raw("]")
-                    } else if let row = records[index].row,
-                        let fragment = row >= 0 ? x.rows[x.firstRow[index] + row] : x.defaultRows[index]
-                    {
-                        w.raw(",\"row\":{\"number\":")
-                        if row >= 0 { w.int(Int64(row + 1)) } else { w.string("default") }
-                        put(fragment)
-                        w.raw("}")
                     }
-                case .items:
-                    w.raw(",\"items\":[")
-                    for (j, item) in records[index].items.enumerated() {
+                    w.raw(",\"used\":{")
+                    for (j, read) in records[index].reads.enumerated() {
                         if j > 0 { w.raw(",") }
-                        put(x.items[x.firstItem[index] + item])
+                        put(x.slotKeys[read.slot])
+                        ValueJSON.write(read.value, into: &w)
                     }
-                    w.raw("]")
+                    w.raw("}}")
                 }
-                w.raw(",\"used\":{")
-                for (j, read) in records[index].reads.enumerated() {
-                    if j > 0 { w.raw(",") }
-                    put(x.slotKeys[read.slot])
-                    ValueJSON.write(read.value, into: &w)
-                }
-                w.raw("}}")
             }
-        }
         }
         w.raw("}")
     }

@@ -314,35 +314,33 @@ public final class FastInputPlan: Sendable {
         _ scanner: FieldScanner, _ line: UnsafeRawBufferPointer, values: UnsafeMutableBufferPointer<CELValue>, pendingGroups: inout [Int]
     ) {
         flat.withUnsafeBufferPointer { flat in
-            do {
-                var i = 0
-                while i < flat.count {
-                    let slot = flat[i].slot
-                    guard let capture = scanner.capture(flat[i].capture), capture.kind != .null else {
-                        values[slot] = nodes[i].absent
-                        // Under a missing object every field takes its own default (or is missing).
-                        for k in (i + 1)..<flat[i].end { values[flat[k].slot] = nodes[k].absent }
+            var i = 0
+            while i < flat.count {
+                let slot = flat[i].slot
+                guard let capture = scanner.capture(flat[i].capture), capture.kind != .null else {
+                    values[slot] = nodes[i].absent
+                    // Under a missing object every field takes its own default (or is missing).
+                    for k in (i + 1)..<flat[i].end { values[flat[k].slot] = nodes[k].absent }
+                    i = flat[i].end
+                    continue
+                }
+                if flat[i].kind == .object {
+                    guard capture.kind == .object else {
+                        let e = CELError(
+                            .invalidArgument,
+                            "\(nodes[i].path): expected an object, got \(InputPlan.describe(json(capture, line)))")
+                        values[slot] = .error(e)
+                        // Under an invalid object nothing is known: no default is a guess.
+                        for k in (i + 1)..<flat[i].end { values[flat[k].slot] = .error(e) }
                         i = flat[i].end
                         continue
                     }
-                    if flat[i].kind == .object {
-                        guard capture.kind == .object else {
-                            let e = CELError(
-                                .invalidArgument,
-                                "\(nodes[i].path): expected an object, got \(InputPlan.describe(json(capture, line)))")
-                            values[slot] = .error(e)
-                            // Under an invalid object nothing is known: no default is a guess.
-                            for k in (i + 1)..<flat[i].end { values[flat[k].slot] = .error(e) }
-                            i = flat[i].end
-                            continue
-                        }
-                        pendingGroups.append(slot)
-                        i += 1
-                        continue
-                    }
-                    values[slot] = convert(flat[i], i, capture, line)
+                    pendingGroups.append(slot)
                     i += 1
+                    continue
                 }
+                values[slot] = convert(flat[i], i, capture, line)
+                i += 1
             }
         }
     }
