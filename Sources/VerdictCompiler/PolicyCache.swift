@@ -134,10 +134,14 @@ public struct PolicyCache: Sendable {
         prune()
         // Written whole under a name of its own, then renamed into place: a
         // reader sees the old entry, none, or the whole new one.
+        // The name is unique (mkstemp), not just per process: the threads of
+        // one process may store the same file at once.
         let final = file(key)
-        let temporary = final + ".\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        var template = Array((final + ".XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { $0.baseAddress.map { mkstemp($0) } ?? -1 }
         guard fd >= 0 else { return }
+        fchmod(fd, 0o644)  // mkstemp's 0600, widened to what any other file gets
+        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var done = 0
         let written = entry.withUnsafeBytes { raw -> Bool in
             while done < raw.count {

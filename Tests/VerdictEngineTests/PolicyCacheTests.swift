@@ -116,6 +116,18 @@ import CEL
         return path
     }
 
+    /// The shipped policy files, `domestic.yaml` among them, and its document.
+    static func shippedDomestic() throws -> (
+        files: [(path: String, bytes: [UInt8])], domestic: (path: String, bytes: [UInt8]), document: PolicyDocument
+    ) {
+        let files = try Repo.policyFiles()
+        let domestic = try #require(files.first { $0.path.hasSuffix("domestic.yaml") })
+        guard case (.document(let document), _) = PolicyFileReader.read(path: domestic.path, bytes: domestic.bytes) else {
+            throw TestFailure("domestic.yaml did not decode")
+        }
+        return (files, domestic, document)
+    }
+
     static func entries(_ folder: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".vdoc") }.sorted()
     }
@@ -143,17 +155,30 @@ import CEL
         }
     }
 
+    /// Threads of one process storing the same file at once (two tests
+    /// loading the same policies do) each write under a name of their own:
+    /// the entry left is whole, and no temporary file stays behind.
+    @Test func concurrentStoresOfOneFileLeaveOneWholeEntry() throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let cache = try #require(PolicyCache(directory: folder))
+        let (_, domestic, document) = try Self.shippedDomestic()
+        DispatchQueue.concurrentPerform(iterations: 16) { _ in
+            cache.store(document, path: domestic.path, bytes: domestic.bytes)
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder)
+        #expect(names.count == 1 && names.allSatisfy { $0.hasSuffix(".vdoc") }, "\(names)")
+        let back = try #require(cache.document(path: domestic.path, bytes: domestic.bytes))
+        #expect(DocumentCoding.encode(back) == DocumentCoding.encode(document))
+    }
+
     @Test func theCacheIsReadWhenItHoldsTheFile() throws {
         // An entry written for the file's exact bytes is what the load uses:
         // here one whose version differs, which only the cache could give.
         let folder = Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let cache = try #require(PolicyCache(directory: folder))
-        let files = try Repo.policyFiles()
-        let domestic = try #require(files.first { $0.path.hasSuffix("domestic.yaml") })
-        guard case (.document(var document), _) = PolicyFileReader.read(path: domestic.path, bytes: domestic.bytes) else {
-            throw TestFailure("domestic.yaml did not decode")
-        }
+        var (files, domestic, document) = try Self.shippedDomestic()
         document.version = "from-the-cache"
         cache.store(document, path: domestic.path, bytes: domestic.bytes)
         let set = try PolicySet.load(files: files, cache: cache)
@@ -205,7 +230,7 @@ import CEL
         let folder = Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         // A regular file where the folder's parent should be.
-        FileManager.default.createFile(atPath: folder, contents: Data("not a folder".utf8))
+        _ = FileManager.default.createFile(atPath: folder, contents: Data("not a folder".utf8))
         let cache = try #require(PolicyCache(directory: folder + "/verdict"))
         let files = try Repo.policyFiles()
         let set = try PolicySet.load(files: files, cache: cache)
@@ -251,7 +276,7 @@ import CEL
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for i in 0..<PolicyCache.maxEntries {
             let path = folder + "/old-\(i).vdoc"
-            FileManager.default.createFile(atPath: path, contents: Data([1]))
+            _ = FileManager.default.createFile(atPath: path, contents: Data([1]))
             try FileManager.default.setAttributes(
                 [.modificationDate: Date(timeIntervalSince1970: 1_000_000 + Double(i))], ofItemAtPath: path)
         }
