@@ -140,7 +140,10 @@ public struct PolicyCache: Sendable {
         var template = Array((final + ".XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { $0.baseAddress.map { mkstemp($0) } ?? -1 }
         guard fd >= 0 else { return }
-        fchmod(fd, 0o644)  // mkstemp's 0600, widened to what any other file gets
+        // Not inherited by programs started meanwhile (as `open` with
+        // O_CLOEXEC); mkstemp's 0600 widened to what any other file gets.
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        fchmod(fd, 0o644)
         let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var done = 0
         let written = entry.withUnsafeBytes { raw -> Bool in
