@@ -80,6 +80,42 @@ public struct JSONWriter: Sendable {
         staged = at + n
     }
 
+    /// The number of bytes written so far: a position for `rewrite(from:count:)`.
+    @inlinable
+    public var count: Int { storage.count + staged }
+
+    /// Writes again the `n` bytes written from position `from`, an earlier
+    /// part of this output that is still held (no one has taken `bytes`
+    /// since): a value that appears several times in one answer is encoded
+    /// once. False when they are too long to copy through the stage: the
+    /// caller writes them anew.
+    public mutating func rewrite(from: Int, count n: Int) -> Bool {
+        guard n <= Self.stageBytes / 2, from >= 0, n >= 0, from + n <= count else { return false }
+        if n > Self.stageBytes - staged { commit() }
+        let base = storage.count
+        let at = staged
+        storage.withUnsafeBytes { held in
+            withUnsafeMutableBytes(of: &stage) { stage in
+                guard let to = stage.baseAddress else { return }
+                var source = from
+                var done = 0
+                if source < base, let start = held.baseAddress {
+                    // The part already moved out of the stage.
+                    let k = min(n, base - source)
+                    (to + at).copyMemory(from: start + source, byteCount: k)
+                    source += k
+                    done = k
+                }
+                if done < n {
+                    // The part still staged, before `at`: no overlap.
+                    (to + at + done).copyMemory(from: to + (source - base), byteCount: n - done)
+                }
+            }
+        }
+        staged = at + n
+        return true
+    }
+
     /// One byte of JSON text as it is.
     @inlinable
     public mutating func raw(byte: UInt8) {
@@ -87,7 +123,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Unescaped text, typically punctuation.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func raw(_ s: StaticString) {
         if s.utf8CodeUnitCount == 1 {
             put(s.utf8Start.pointee)
@@ -97,7 +133,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Bytes that are already JSON text, from wherever they are kept.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func raw(_ p: UnsafeRawBufferPointer) {
         put(p)
     }

@@ -39,6 +39,8 @@ public final class AnswerWriter: Sendable {
         var arena: [UInt8] = []
         /// `"name":{"decision":…,"clause":[…],"label":{…}`.
         var heads: [Span] = []
+        /// The same followed by `,"value":`, as most rules have one.
+        var headValues: [Span] = []
         /// `,"expr":…`, `,"hit":…` or nothing (items).
         var bodies: [Span] = []
         /// Per row: `,"when":…,"then":…,"clause":[…]`, every table's rows one
@@ -49,8 +51,12 @@ public final class AnswerWriter: Sendable {
         /// Per item: `{"id":…,"when":…,"clause":[…]}`; a rule's first at `firstItem[rule]`.
         var items: [Span] = []
         var firstItem: [Int] = []
-        /// Each slot's name as a JSON key (`"unit.installed_on":`).
+        /// Each slot's name as a JSON key (`"unit.installed_on":`); for a
+        /// parameter, a constant, its value too (`"params.warranty_months":12`).
         var slotKeys: [Span] = []
+        var slotIsConstant: [Bool] = []
+        /// Each rule's slot (where its value is read from by other rules).
+        var ruleSlots: [Int] = []
         var kinds: [BodyKind] = []
 
         func add(_ bytes: [UInt8]) -> Span {
@@ -88,9 +94,12 @@ public final class AnswerWriter: Sendable {
         }
     }
 
-    /// Appends the line for one evaluated line of input.
+    /// Appends the line for one evaluated line of input; with `explanation`,
+    /// its explanation, whose values are read from `values` (the activation
+    /// that answered it).
     public func write(
-        _ e: Evaluation, line: Int, explanation: ExplainRecorder? = nil, into w: inout JSONWriter
+        _ e: Evaluation, line: Int, explanation: ExplainRecorder? = nil, values: TicketActivation? = nil,
+        into w: inout JSONWriter
     ) {
         guard e.status == .answered else {
             Self.writeErrorLine(number: line, evaluation: e, into: &w)
@@ -126,9 +135,9 @@ public final class AnswerWriter: Sendable {
             w.raw("}")
         }
         w.raw(bytes: f.policyJSON)
-        if let explanation, let x = f.explain {
+        if let explanation, let values, let x = f.explain {
             w.raw(",\"explanation\":")
-            Self.writeExplanation(explanation, x, into: &w)
+            Self.writeExplanation(explanation, values, x, into: &w)
         }
         w.raw("}\n")
     }
@@ -173,64 +182,91 @@ public final class AnswerWriter: Sendable {
     /// For every rule evaluated for the ticket (the decisions asked and the
     /// internal rules they needed): the rule, the clause it cites, its value,
     /// the values it read, and the table row or list items that decided.
-    static func writeExplanation(_ r: ExplainRecorder, _ x: ExplainFragments, into w: inout JSONWriter) {
+    static func writeExplanation(
+        _ r: ExplainRecorder, _ values: TicketActivation, _ x: ExplainFragments, into w: inout JSONWriter
+    ) {
+        // The fragments' arrays, taken once per answer.
+        let (heads, headValues, bodies, kinds, slotKeys) = (x.heads, x.headValues, x.bodies, x.kinds, x.slotKeys)
+        let (rows, firstRow, defaultRows) = (x.rows, x.firstRow, x.defaultRows)
+        let (items, firstItem) = (x.items, x.firstItem)
+        let (slotIsConstant, ruleSlots) = (x.slotIsConstant, x.ruleSlots)
         w.raw("{")
-        // The records are read in place (a copy of each retained and released
-        // all its arrays), in rule order.
+        // A slot's value is the same wherever the ticket's explanation shows
+        // it (a rule's value, then each read of it by other rules): it is
+        // encoded once, and copied from the line after that. Per slot: where
+        // its text starts in the output (-1 before it is written) and its length.
         x.arena.withUnsafeBytes { arena in
-            func put(_ span: ExplainFragments.Span) {
-                w.raw(UnsafeRawBufferPointer(rebasing: arena[span.start..<(span.start + span.count)]))
-            }
-            r.records.withUnsafeBufferPointer { records in
-                for (n, index) in r.evaluatedInRuleOrder().enumerated() {
-                    if n > 0 { w.raw(",") }
-                    put(x.heads[index])
-                    if case .error(let e) = records[index].value {
-                        w.raw(",\"undetermined\":")
-                        w.string(e.message)
-                    } else {
-                        w.raw(",\"value\":")
-                        ValueJSON.write(records[index].value, into: &w)
-                    }
-                    put(x.bodies[index])
-                    switch x.kinds[index] {
-                    case .expr:
-                        break
-                    case .table(let hit):
-                        if hit == .collect {
-                            // Every row that held, in order: each cites its own clause.
-                            w.raw(",\"rows\":[")
-                            for (j, row) in records[index].rows.enumerated() {
-                                if j > 0 { w.raw(",") }
-                                w.raw("{\"number\":")
-                                w.int(Int64(row + 1))
-                                put(x.rows[x.firstRow[index] + row])
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, 2 * slotKeys.count)) { memo in
+                memo.initialize(repeating: -1)
+                func put(_ span: ExplainFragments.Span) {
+                    w.raw(UnsafeRawBufferPointer(rebasing: arena[span.start..<(span.start + span.count)]))
+                }
+                /// The slot's value again, when it was written before: false if not.
+                func again(slot: Int) -> Bool {
+                    let start = memo[2 * slot]
+                    return start >= 0 && w.rewrite(from: start, count: memo[2 * slot + 1])
+                }
+                func value(_ v: CELValue, slot: Int) {
+                    let at = w.count
+                    ValueJSON.write(v, into: &w)
+                    memo[2 * slot] = at
+                    memo[2 * slot + 1] = w.count - at
+                }
+                // The records are read in place (a copy of each retained and
+                // released all its arrays), in rule order.
+                r.records.withUnsafeBufferPointer { records in
+                    var first = true
+                    for index in 0..<r.ruleCount where r.wasEvaluated(index) {
+                        if !first { w.raw(",") }
+                        first = false
+                        if case .error(let e) = records[index].value {
+                            put(heads[index])
+                            w.raw(",\"undetermined\":")
+                            w.string(e.message)
+                        } else {
+                            put(headValues[index])
+                            if !again(slot: ruleSlots[index]) { value(records[index].value, slot: ruleSlots[index]) }
+                        }
+                        put(bodies[index])
+                        switch kinds[index] {
+                        case .expr:
+                            break
+                        case .table(let hit):
+                            if hit == .collect {
+                                // Every row that held, in order: each cites its own clause.
+                                w.raw(",\"rows\":[")
+                                for (j, row) in records[index].rows.enumerated() {
+                                    if j > 0 { w.raw(",") }
+                                    w.raw("{\"number\":")
+                                    w.int(Int64(row + 1))
+                                    put(rows[firstRow[index] + row])
+                                    w.raw("}")
+                                }
+                                w.raw("]")
+                            } else if let row = records[index].row,
+                                let fragment = row >= 0 ? rows[firstRow[index] + row] : defaultRows[index]
+                            {
+                                w.raw(",\"row\":{\"number\":")
+                                if row >= 0 { w.int(Int64(row + 1)) } else { w.string("default") }
+                                put(fragment)
                                 w.raw("}")
                             }
+                        case .items:
+                            w.raw(",\"items\":[")
+                            for (j, item) in records[index].items.enumerated() {
+                                if j > 0 { w.raw(",") }
+                                put(items[firstItem[index] + item])
+                            }
                             w.raw("]")
-                        } else if let row = records[index].row,
-                            let fragment = row >= 0 ? x.rows[x.firstRow[index] + row] : x.defaultRows[index]
-                        {
-                            w.raw(",\"row\":{\"number\":")
-                            if row >= 0 { w.int(Int64(row + 1)) } else { w.string("default") }
-                            put(fragment)
-                            w.raw("}")
                         }
-                    case .items:
-                        w.raw(",\"items\":[")
-                        for (j, item) in records[index].items.enumerated() {
+                        w.raw(",\"used\":{")
+                        for (j, slot) in records[index].reads.enumerated() {
                             if j > 0 { w.raw(",") }
-                            put(x.items[x.firstItem[index] + item])
+                            put(slotKeys[slot])
+                            if !slotIsConstant[slot], !again(slot: slot) { value(values.currentValue(slot: slot), slot: slot) }
                         }
-                        w.raw("]")
+                        w.raw("}}")
                     }
-                    w.raw(",\"used\":{")
-                    for (j, read) in records[index].reads.enumerated() {
-                        if j > 0 { w.raw(",") }
-                        put(x.slotKeys[read.slot])
-                        ValueJSON.write(read.value, into: &w)
-                    }
-                    w.raw("}}")
                 }
             }
         }
@@ -239,7 +275,18 @@ public final class AnswerWriter: Sendable {
 
     static func explainFragments(_ p: CompiledPolicy, _ s: PolicySnapshot) -> ExplainFragments {
         let x = ExplainFragments()
-        for name in p.slotNames { x.slotKeys.append(x.add(JSONWriter.key(name))) }
+        for (slot, name) in p.slotNames.enumerated() {
+            var key = JSONWriter.key(name)
+            let constant = if case .parameter = p.slotKinds[slot], slot < p.initialValues.count { true } else { false }
+            if constant {
+                var w = JSONWriter(capacity: 64)
+                ValueJSON.write(p.initialValues[slot], into: &w)
+                key += w.bytes
+            }
+            x.slotKeys.append(x.add(key))
+            x.slotIsConstant.append(constant)
+        }
+        x.ruleSlots = p.rules.map(\.slot)
         for (rule, snap) in zip(p.rules, s.rules) {
             var w = JSONWriter.init(capacity: 256)
             w.raw(bytes: JSONWriter.key(rule.name))
@@ -253,6 +300,8 @@ public final class AnswerWriter: Sendable {
             w.string(snap.label.en)
             w.raw("}")
             x.heads.append(x.add(w.bytes))
+            w.raw(",\"value\":")
+            x.headValues.append(x.add(w.bytes))
             w.bytes.removeAll(keepingCapacity: true)
             var rows: [[UInt8]] = []
             var defaultRow: [UInt8]?

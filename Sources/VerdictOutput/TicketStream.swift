@@ -79,7 +79,7 @@ public final class TicketSink {
                     into: &out)
                 continue
             }
-            framer.withBytes(of: line) { answer(line: $0, number: line.number, into: &out) }
+            _ = framer.withBytes(of: line) { answer(line: $0, number: line.number, into: &out) }
         }
         return lines.upperBound
     }
@@ -94,7 +94,8 @@ public final class TicketSink {
         if let text, let recorder {
             out.raw(text: text.render(evaluation, plan: evaluator.plan, line: number, recorder: recorder))
         } else {
-            writer.write(evaluation, line: number, explanation: recorder, into: &out)
+            let values = recorder != nil && ok ? evaluator.activation(policy: evaluation.policy) : nil
+            writer.write(evaluation, line: number, explanation: recorder, values: values, into: &out)
         }
         return ok
     }

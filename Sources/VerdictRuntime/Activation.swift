@@ -98,6 +98,12 @@ public final class TicketActivation: CELActivation {
         return v
     }
 
+    /// The value a slot holds for the current ticket, as it is: for a slot
+    /// read while the ticket was evaluated (an input, a parameter, a rule or
+    /// an object input computed then), the value that read gave; reads and
+    /// computes nothing.
+    public func currentValue(slot: Int) -> CELValue { values[slot] }
+
     /// `slot == null` without building an object input that is there: its
     /// map would be no null, whatever its fields. With a tracer listening,
     /// the value is read as usual (explanations show it).

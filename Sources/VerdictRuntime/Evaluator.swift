@@ -352,6 +352,10 @@ public final class Evaluator {
         return a
     }
 
+    /// The activation of a policy as the last ticket left it: where the
+    /// values an explanation shows are read from.
+    public func activation(policy index: Int) -> TicketActivation { activations[index] }
+
     private func fail(_ e: inout Evaluation, id: JSONValue?, _ message: String) {
         e.status = .failed
         e.idValue = id

@@ -74,18 +74,13 @@ public final class TracerFanout: EvaluationTracer {
 }
 
 /// What explanations show for one rule evaluated for a ticket.
-/// A slot a rule read, with its value.
-public struct SlotRead: Sendable {
-    public var slot: Int
-    public var value: CELValue
-}
-
 public struct RuleRecord: Sendable {
     public var value: CELValue = .null
-    /// Slots the rule read, in first-read order, with their values (a struct,
-    /// not a tuple: clearing an array of tuples each ticket went through the
-    /// runtime's generic tuple code).
-    public var reads: [SlotRead] = []
+    /// Slots the rule read, in first-read order. Their values are the
+    /// ticket's activation's (`TicketActivation.currentValue(slot:)`): a slot
+    /// holds one value per ticket, so a copy of it per read (retained, and
+    /// released on the next ticket) would only repeat it.
+    public var reads: [Int] = []
     /// The table row that decided (-1 for the default), for `first` and `unique`.
     public var row: Int?
     /// For a `collect` table, every row that held, in order.
@@ -109,31 +104,42 @@ public final class ExplainRecorder: EvaluationTracer {
     public private(set) var records: [RuleRecord] = []
     /// Rules in the order their evaluation finished (dependencies first).
     public private(set) var evaluated: [Int] = []
-    /// `evaluated` sorted, rebuilt on request in a buffer kept from ticket to ticket.
-    private var sorted: [Int] = []
     /// The policy of the current ticket (index in the set).
     public private(set) var policy = -1
     public let tracesExpressions: Bool
     private var stack: [Int] = []
     private var expressionStack: [ExpressionRef] = []
     private let ruleCounts: [Int]
+    /// Per rule: the number of the last ticket that evaluated it (so that
+    /// "was it evaluated" needs neither a search nor a clearing per ticket).
+    private let finishedIn: UnsafeMutableBufferPointer<UInt32>
+    private var ticket: UInt32 = 0
 
     /// `ruleCounts[p]` is the number of rules of policy `p` of the set.
     public init(ruleCounts: [Int], expressions: Bool = false) {
         self.ruleCounts = ruleCounts
         self.tracesExpressions = expressions
+        self.finishedIn = .allocate(capacity: max(1, ruleCounts.max() ?? 1))
+        finishedIn.initialize(repeating: 0)
     }
 
-    /// The rules evaluated for the current ticket, in rule order.
-    public func evaluatedInRuleOrder() -> [Int] {
-        sorted.removeAll(keepingCapacity: true)
-        sorted.append(contentsOf: evaluated)
-        sorted.sort()
-        return sorted
-    }
+    deinit { finishedIn.deallocate() }
+
+    /// The number of rules of the current ticket's policy.
+    public var ruleCount: Int { policy >= 0 ? ruleCounts[policy] : 0 }
+
+    /// Whether the rule was evaluated for the current ticket.
+    @inline(__always)
+    public func wasEvaluated(_ rule: Int) -> Bool { finishedIn[rule] == ticket }
 
     public func ticketStarted(policy: Int) {
         self.policy = policy
+        if ticket == .max {
+            // Once in four billion tickets: numbers start again.
+            finishedIn.update(repeating: 0)
+            ticket = 0
+        }
+        ticket += 1
         let n = ruleCounts[policy]
         if records.count < n { records += [RuleRecord](repeating: RuleRecord(), count: n - records.count) }
         evaluated.removeAll(keepingCapacity: true)
@@ -160,13 +166,14 @@ public final class ExplainRecorder: EvaluationTracer {
         records[rule].value = value
         stack.removeLast()
         evaluated.append(rule)
+        finishedIn[rule] = ticket
     }
 
     public func slotRead(_ slot: Int, value: CELValue) {
         guard let frame = stack.last else { return }
         records.withUnsafeMutableBufferPointer { all in
-            guard !all[frame].reads.contains(where: { $0.slot == slot }) else { return }
-            all[frame].reads.append(SlotRead(slot: slot, value: value))
+            guard !all[frame].reads.contains(slot) else { return }
+            all[frame].reads.append(slot)
         }
     }
 

@@ -288,6 +288,41 @@ func number(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -
 }
 
 @Suite struct WriterTests {
+    /// `rewrite` copies exactly the bytes written at any earlier range,
+    /// whether they are still staged, already moved out, or split between
+    /// the two; it declines ranges it cannot copy and writes nothing then.
+    @Test func rewriteRepeatsEveryEarlierRange() {
+        // Writes of many sizes, so that ranges fall on every side of a move out of the stage.
+        func filled() -> (JSONWriter, [UInt8]) {
+            var w = JSONWriter(capacity: 0)
+            var expected: [UInt8] = []
+            for k in 0..<60 {
+                let piece = [UInt8]((0..<(k * 7 % 41)).map { UInt8(truncatingIfNeeded: 33 + (k * 13 + $0) % 90) })
+                piece.withUnsafeBytes { w.raw($0) }
+                expected += piece
+                w.raw(",")
+                expected.append(UInt8(ascii: ","))
+            }
+            return (w, expected)
+        }
+        let (base, expected) = filled()
+        var checked = 0
+        for from in stride(from: 0, to: expected.count, by: 5) {
+            for n in [0, 1, 7, 8, 9, 63, 64, 127, 128] where from + n <= expected.count {
+                var w = base
+                let copied = w.rewrite(from: from, count: n)
+                let bytes = w.bytes
+                #expect(copied && bytes == expected + expected[from..<(from + n)], "from \(from), count \(n)")
+                checked += 1
+            }
+        }
+        #expect(checked > 1_000)
+        var w = base
+        let declined = [(0, 129), (expected.count - 3, 4), (-1, 1)].map { w.rewrite(from: $0.0, count: $0.1) }
+        let (count, bytes) = (w.count, w.bytes)
+        #expect(declined == [false, false, false] && count == expected.count && bytes == expected)
+    }
+
     @Test func escaping() {
         var w = JSONWriter()
         w.string("a\"b\\c\n\r\t\u{8}\u{c}\u{0}\u{1f}\u{7f}/é保😀")
