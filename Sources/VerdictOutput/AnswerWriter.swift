@@ -207,10 +207,16 @@ public final class AnswerWriter: Sendable {
                     return start >= 0 && w.rewrite(from: start, count: memo[2 * slot + 1])
                 }
                 func value(_ v: CELValue, slot: Int) {
-                    let at = w.count
-                    ValueJSON.write(v, into: &w)
-                    memo[2 * slot] = at
-                    memo[2 * slot + 1] = w.count - at
+                    switch v {
+                    // Shorter to write than to look up and copy.
+                    case .bool(let b): w.bool(b)
+                    case .null: w.null()
+                    default:
+                        let at = w.count
+                        ValueJSON.write(v, into: &w)
+                        memo[2 * slot] = at
+                        memo[2 * slot + 1] = w.count - at
+                    }
                 }
                 // The records are read in place (a copy of each retained and
                 // released all its arrays), in rule order.
@@ -260,10 +266,13 @@ public final class AnswerWriter: Sendable {
                             w.raw("]")
                         }
                         w.raw(",\"used\":{")
-                        for (j, slot) in records[index].reads.enumerated() {
-                            if j > 0 { w.raw(",") }
+                        var entry = r.firstRead(of: index)
+                        while entry >= 0 {
+                            let (slot, next) = r.read(entry)
                             put(slotKeys[slot])
                             if !slotIsConstant[slot], !again(slot: slot) { value(values.currentValue(slot: slot), slot: slot) }
+                            if next >= 0 { w.raw(",") }
+                            entry = next
                         }
                         w.raw("}}")
                     }

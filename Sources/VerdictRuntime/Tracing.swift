@@ -76,11 +76,6 @@ public final class TracerFanout: EvaluationTracer {
 /// What explanations show for one rule evaluated for a ticket.
 public struct RuleRecord: Sendable {
     public var value: CELValue = .null
-    /// Slots the rule read, in first-read order. Their values are the
-    /// ticket's activation's (`TicketActivation.currentValue(slot:)`): a slot
-    /// holds one value per ticket, so a copy of it per read (retained, and
-    /// released on the next ticket) would only repeat it.
-    public var reads: [Int] = []
     /// The table row that decided (-1 for the default), for `first` and `unique`.
     public var row: Int?
     /// For a `collect` table, every row that held, in order.
@@ -107,23 +102,47 @@ public final class ExplainRecorder: EvaluationTracer {
     /// The policy of the current ticket (index in the set).
     public private(set) var policy = -1
     public let tracesExpressions: Bool
-    private var stack: [Int] = []
     private var expressionStack: [ExpressionRef] = []
     private let ruleCounts: [Int]
+    // Memory of the recorder's own, read and written through plain pointers
+    // on every event (no array's uniqueness or bounds checks).
     /// Per rule: the number of the last ticket that evaluated it (so that
     /// "was it evaluated" needs neither a search nor a clearing per ticket).
     private let finishedIn: UnsafeMutableBufferPointer<UInt32>
     private var ticket: UInt32 = 0
+    /// The rules being evaluated, innermost last (at most every rule: a rule
+    /// graph has no cycle).
+    private let stack: UnsafeMutableBufferPointer<Int>
+    private var depth = 0
+    /// The slots read for the current ticket, every rule's in one log: an
+    /// entry holds a slot and the next entry of the same rule (-1 after its
+    /// last); per rule, its first and last entry (-1: none). A read appends
+    /// an entry: no array per rule to clear for each ticket.
+    private var readLog: UnsafeMutableBufferPointer<(slot: Int32, next: Int32)>
+    private var readCount = 0
+    private let readEnds: UnsafeMutableBufferPointer<(first: Int32, last: Int32)>
 
     /// `ruleCounts[p]` is the number of rules of policy `p` of the set.
     public init(ruleCounts: [Int], expressions: Bool = false) {
         self.ruleCounts = ruleCounts
         self.tracesExpressions = expressions
-        self.finishedIn = .allocate(capacity: max(1, ruleCounts.max() ?? 1))
+        let rules = max(1, ruleCounts.max() ?? 1)
+        self.finishedIn = .allocate(capacity: rules)
         finishedIn.initialize(repeating: 0)
+        self.stack = .allocate(capacity: rules + 1)
+        stack.initialize(repeating: 0)
+        self.readEnds = .allocate(capacity: rules)
+        readEnds.initialize(repeating: (-1, -1))
+        self.readLog = .allocate(capacity: 64)
+        readLog.initialize(repeating: (-1, -1))
     }
 
-    deinit { finishedIn.deallocate() }
+    deinit {
+        finishedIn.deallocate()
+        stack.deallocate()
+        readEnds.deallocate()
+        readLog.deallocate()
+    }
 
     /// The number of rules of the current ticket's policy.
     public var ruleCount: Int { policy >= 0 ? ruleCounts[policy] : 0 }
@@ -131,6 +150,20 @@ public final class ExplainRecorder: EvaluationTracer {
     /// Whether the rule was evaluated for the current ticket.
     @inline(__always)
     public func wasEvaluated(_ rule: Int) -> Bool { finishedIn[rule] == ticket }
+
+    /// The first entry of the rule's reads for the current ticket, -1 when
+    /// it read nothing; `read(_:)` gives an entry's slot and the next entry.
+    /// Slots come in first-read order, each once. Their values are the
+    /// ticket's activation's (`TicketActivation.currentValue(slot:)`): a slot
+    /// holds one value per ticket, so a copy of it per read would only repeat it.
+    @inline(__always)
+    public func firstRead(of rule: Int) -> Int { Int(readEnds[rule].first) }
+
+    @inline(__always)
+    public func read(_ entry: Int) -> (slot: Int, next: Int) {
+        let e = readLog[entry]
+        return (Int(e.slot), Int(e.next))
+    }
 
     public func ticketStarted(policy: Int) {
         self.policy = policy
@@ -143,7 +176,8 @@ public final class ExplainRecorder: EvaluationTracer {
         let n = ruleCounts[policy]
         if records.count < n { records += [RuleRecord](repeating: RuleRecord(), count: n - records.count) }
         evaluated.removeAll(keepingCapacity: true)
-        stack.removeAll(keepingCapacity: true)
+        depth = 0
+        readCount = 0
         expressionStack.removeAll(keepingCapacity: true)
     }
 
@@ -152,29 +186,50 @@ public final class ExplainRecorder: EvaluationTracer {
         // few slots and have no rows or items (this ran for every rule of
         // every ticket and cost a tenth of an explained ticket).
         records.withUnsafeMutableBufferPointer { all in
-            all[rule].reads.empty()
             all[rule].rows.empty()
             all[rule].items.empty()
             all[rule].itemsTried.empty()
             if tracesExpressions, !all[rule].nodes.isEmpty { all[rule].nodes.removeAll(keepingCapacity: true) }
             all[rule].row = nil
         }
-        stack.append(rule)
+        readEnds[rule] = (-1, -1)
+        if depth < stack.count {
+            stack[depth] = rule
+            depth += 1
+        }
     }
 
     public func ruleFinished(_ rule: Int, value: CELValue) {
         records[rule].value = value
-        stack.removeLast()
+        if depth > 0 { depth -= 1 }
         evaluated.append(rule)
         finishedIn[rule] = ticket
     }
 
     public func slotRead(_ slot: Int, value: CELValue) {
-        guard let frame = stack.last else { return }
-        records.withUnsafeMutableBufferPointer { all in
-            guard !all[frame].reads.contains(slot) else { return }
-            all[frame].reads.append(slot)
+        guard depth > 0 else { return }
+        let frame = stack[depth - 1]
+        let ends = readEnds[frame]
+        let slot = Int32(truncatingIfNeeded: slot)
+        var e = Int(ends.first)
+        while e >= 0 {
+            if readLog[e].slot == slot { return }
+            e = Int(readLog[e].next)
         }
+        if readCount == readLog.count { growReadLog() }
+        let entry = Int32(truncatingIfNeeded: readCount)
+        readLog[readCount] = (slot, -1)
+        readCount += 1
+        if ends.last >= 0 { readLog[Int(ends.last)].next = entry }
+        readEnds[frame] = (ends.first >= 0 ? ends.first : entry, entry)
+    }
+
+    private func growReadLog() {
+        let larger = UnsafeMutableBufferPointer<(slot: Int32, next: Int32)>.allocate(capacity: readLog.count * 2)
+        _ = larger.initialize(fromContentsOf: readLog)
+        larger[readLog.count...].initialize(repeating: (-1, -1))
+        readLog.deallocate()
+        readLog = larger
     }
 
     public func rowTried(rule: Int, row: Int, matched: Bool) {}

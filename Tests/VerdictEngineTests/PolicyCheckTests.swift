@@ -233,6 +233,15 @@ func position(of marker: String, in text: String, occurrence: Int = 1) -> (Int, 
         let set = try PolicySet.load(files: files(text))
         let out = try answer(["{\"market\":\"a\",\"unit\":{\"installed_on\":\"2025-01-01\",\"count\":1}}"], with: set, ask: ["r\(length - 1)"])
         #expect(out.first?.contains("\"r\(length - 1)\":\(length)") == true, "\(out)")
+        // Explained: every rule of the chain, with what it read (more reads
+        // than the recorder's first log holds).
+        let explained = try #require(
+            answer(["{\"market\":\"a\",\"unit\":{\"installed_on\":\"2025-01-01\",\"count\":1}}"], with: set,
+                ask: ["r\(length - 1)"], explain: true).first)
+        #expect(explained.contains("\"expr\":\"unit.count\",\"used\":{\"unit.count\":1}}"))
+        for i in 1..<length {
+            #expect(explained.contains("\"value\":\(i + 1),\"expr\":\"r\(i - 1) + 1\",\"used\":{\"r\(i - 1)\":\(i)}}"), "r\(i)")
+        }
     }
 
     /// A problem in what a child inherits is reported in the base's file, where it was written.
