@@ -1,5 +1,12 @@
+import CVerdictSupport
 import Testing
 import VerdictJSON
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 import CEL
 @testable import VerdictCompiler
@@ -192,5 +199,26 @@ final class Feed {
         #expect(cut.calls == 4, "no write after the failed one")
         #expect(!cut.output.isEmpty && whole.output.starts(with: cut.output))
         #expect(cut.summary.lines < 2_000, "the stream stopped reading")
+    }
+}
+
+/// `verdict_grow_pipe` (what eval asks of piped stdin and stdout): a pipe is
+/// grown where the system allows it and never shrunk; anything else is left alone.
+@Suite struct PipeSizeTests {
+    @Test func aPipeIsGrownAndOtherFilesAreLeftAlone() throws {
+        var fds: [Int32] = [-1, -1]
+        try #require(pipe(&fds) == 0)
+        defer {
+            close(fds[0])
+            close(fds[1])
+        }
+        let held = verdict_grow_pipe(fds[1], 4096)
+        #expect(held >= 4096, "a pipe asked for less than it holds keeps its size")
+        let grown = verdict_grow_pipe(fds[1], 1 << 20)
+        #expect(grown == 1 << 20 || grown == held, "grown to the size asked for, or refused: \(grown)")
+        #expect(verdict_grow_pipe(fds[0], 1 << 10) == grown, "both ends name one pipe")
+        let device = open("/dev/null", O_WRONLY)
+        defer { close(device) }
+        #expect(verdict_grow_pipe(device, 1 << 20) == 0)
     }
 }

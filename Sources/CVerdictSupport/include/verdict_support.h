@@ -37,4 +37,13 @@ void verdict_sha256_hw_blocks(uint32_t state[8], const uint8_t *data, size_t blo
 /// one build of `verdict` from another, for the policy cache.
 size_t verdict_build_id(unsigned char *out, size_t capacity);
 
+/// When `fd` is a pipe, asks the kernel to let it hold `bytes` (Linux's
+/// F_SETPIPE_SZ; an unprivileged process may ask up to
+/// /proc/sys/fs/pipe-max-size, 1 MiB by default): a pipe holds 64 KiB by
+/// default, so a stream of hundreds of megabytes costs two context switches
+/// per 64 KiB between writer and reader. Returns the pipe's size after the
+/// request, 0 when `fd` is no pipe or the system has no such request;
+/// failure changes nothing.
+int verdict_grow_pipe(int fd, int bytes);
+
 #endif
