@@ -1,6 +1,7 @@
 # Shared by the bench scripts (sourced): best wall-clock time of a command.
 
-# Best wall-clock time of ${RUNS:-3} runs of a command (stdout to $data/out), in seconds.
+# Best wall-clock time of ${RUNS:-3} runs of a command (stdout to $data/out,
+# or to $out when set), in seconds.
 best_of() {
   local best=""
   for _ in $(seq "${RUNS:-3}"); do
@@ -10,7 +11,7 @@ best_of() {
     # a tenth of a run, the shell's work, not the command's.
     rm -f "$data/out"
     start=$(date +%s.%N)
-    "$@" > "$data/out" || true
+    "$@" > "${out:-$data/out}" || true
     end=$(date +%s.%N)
     t=$(echo "$end - $start" | bc -l)
     if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
