@@ -131,13 +131,26 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     static func eval(_ bytes: [UInt8]) -> String? {
         for sink in loadSinks() {
             var written = 0
+            var invalid: String?
+            var pending: [UInt8] = []
             let summary = TicketStream(chunkBytes: 4096).run(
                 sink,
                 read: MemoryInput(bytes).read,
                 write: { out in
-                    written += out.filter { $0 == 10 }.count
+                    pending += out
+                    let lines = pending.split(separator: 10, omittingEmptySubsequences: false)
+                    for line in lines.dropLast() {
+                        written += 1
+                        // Every line is one JSON value (explanations copy
+                        // repeated values from earlier in the line).
+                        if invalid == nil, case .failure(let e) = JSONReader.parse(Array(line), maxDepth: 1024) {
+                            invalid = "answer line \(written) is not JSON (\(e.message)): \(String(decoding: line.prefix(300), as: UTF8.self))"
+                        }
+                    }
+                    pending = Array(lines.last ?? [])
                     return true
                 })
+            if let invalid { return invalid }
             // One output line per line framed, whatever it holds.
             if written != summary.lines { return "\(summary.lines) ticket lines gave \(written) answer lines" }
         }
