@@ -349,7 +349,10 @@ extension CELByteSink {
 
 extension Array: CELByteSink where Element == UInt8 {
     @inlinable
-    public mutating func append(bytes: UnsafeRawBufferPointer) { append(contentsOf: bytes) }
+    public mutating func append(bytes: UnsafeRawBufferPointer) {
+        // Through a typed view: given the raw buffer itself, `append(contentsOf:)` loads a byte at a time.
+        bytes.withMemoryRebound(to: UInt8.self) { append(contentsOf: $0) }
+    }
 }
 
 /// Two decimal digits of `v` (0...99) as ASCII in the low 16 bits, tens first (little-endian order).

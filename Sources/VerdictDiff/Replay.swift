@@ -167,7 +167,7 @@ struct Batch: Sendable {
                 continue
             }
             let start = bytes.count
-            framer.withBytes(of: line) { bytes.append(contentsOf: $0) }
+            framer.withBytes(of: line) { bytes.append(raw: $0) }
             lines.append(FramedLine(number: line.number, start: start, end: bytes.count, tooLong: false))
         }
         self.bytes = bytes

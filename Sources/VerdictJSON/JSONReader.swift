@@ -416,7 +416,7 @@ private struct Parser {
                 let end = i
                 i += 1
                 if escaped {
-                    buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<end]))
+                    buffer.append(raw: UnsafeRawBufferPointer(rebasing: bytes[runStart..<end]))
                     return String(decoding: buffer, as: UTF8.self)
                 }
                 return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
@@ -426,7 +426,7 @@ private struct Parser {
                     escaped = true
                     buffer.reserveCapacity(i - start + 16)
                 }
-                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i]))
+                buffer.append(raw: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i]))
                 try parseEscape(into: &buffer)
                 runStart = i
                 continue

@@ -31,3 +31,13 @@ public enum PlainBytes {
         }
     }
 }
+
+extension Array where Element == UInt8 {
+    /// Appends raw bytes through a typed view of them: `append(contentsOf:)`
+    /// given the `UnsafeRawBufferPointer` itself loads it a byte at a time
+    /// (an explained run's output buffers took 0.9 % more instructions so).
+    @inlinable
+    public mutating func append(raw bytes: UnsafeRawBufferPointer) {
+        bytes.withMemoryRebound(to: UInt8.self) { append(contentsOf: $0) }
+    }
+}

@@ -51,7 +51,7 @@ public struct JSONWriter: Sendable {
         guard staged > 0 else { return }
         let n = staged
         staged = 0
-        withUnsafeBytes(of: &stage) { storage.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        withUnsafeBytes(of: &stage) { storage.append(raw: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
     }
 
     @inlinable @inline(__always)
@@ -68,7 +68,7 @@ public struct JSONWriter: Sendable {
         if n > Self.stageBytes - staged {
             commit()
             if n > Self.stageBytes / 2 {
-                storage.append(contentsOf: p)
+                storage.append(raw: p)
                 return
             }
         }

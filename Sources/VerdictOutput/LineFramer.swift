@@ -99,7 +99,9 @@ public struct LineFramer {
                     from = n
                 }
             }
-            if from < n { buffer.append(contentsOf: chunk[from..<n]) }
+            if from < n {
+                chunk.withUnsafeBytes { buffer.append(raw: UnsafeRawBufferPointer(rebasing: $0[from..<n])) }
+            }
         }
         // Frame every complete line now buffered. Bytes before `scanned` were
         // searched already (a long line arrives over many reads).

@@ -288,6 +288,18 @@ func number(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -
 }
 
 @Suite struct WriterTests {
+    /// `append(raw:)` appends exactly the bytes given, at every size, onto arrays of every fill.
+    @Test func rawAppendIsAPlainAppend() {
+        let source = [UInt8]((0..<300).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) })
+        for filled in [0, 1, 15, 64] {
+            for n in [0, 1, 7, 8, 9, 31, 32, 33, 255, 300] {
+                var a = [UInt8](repeating: 9, count: filled)
+                source.withUnsafeBytes { a.append(raw: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                #expect(a == [UInt8](repeating: 9, count: filled) + source[0..<n], "filled \(filled), n \(n)")
+            }
+        }
+    }
+
     /// `rewrite` copies exactly the bytes written at any earlier range,
     /// whether they are still staged, already moved out, or split between
     /// the two; it declines ranges it cannot copy and writes nothing then.
