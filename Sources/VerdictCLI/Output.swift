@@ -8,10 +8,10 @@ import ArgumentParser
 
 /// Raw standard streams: no buffering layer of our own between the answers and the pipe.
 enum Output {
-    /// Writes all bytes to a file descriptor; false when it cannot (e.g. a closed pipe).
     /// What eval asks its input and output pipes to hold (`verdict_grow_pipe`).
     static let pipeBytes: Int32 = 1 << 20
 
+    /// Writes all bytes to a file descriptor; false when it cannot (e.g. a closed pipe).
     static func write(fd: Int32, _ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { raw in
             guard var p = raw.baseAddress else { return true }

@@ -85,9 +85,9 @@ public struct JSONWriter: Sendable {
     public var count: Int { storage.count + staged }
 
     /// Writes again the `n` bytes written from position `from`, an earlier
-    /// part of this output that is still held (no one has taken `bytes`
-    /// since): a value that appears several times in one answer is encoded
-    /// once. False when they are too long to copy through the stage: the
+    /// part of this output that is still held (`bytes` not replaced or
+    /// emptied since): a value that appears several times in one answer is
+    /// encoded once. False when they are too long to copy through the stage: the
     /// caller writes them anew.
     public mutating func rewrite(from: Int, count n: Int) -> Bool {
         guard n <= Self.stageBytes / 2, from >= 0, n >= 0, from + n <= count else { return false }
