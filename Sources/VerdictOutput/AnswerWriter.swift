@@ -185,28 +185,23 @@ public final class AnswerWriter: Sendable {
     static func writeExplanation(
         _ r: ExplainRecorder, _ values: TicketActivation, _ x: ExplainFragments, into w: inout JSONWriter
     ) {
-        // The fragments' arrays, taken once per answer.
-        let (heads, headValues, bodies, kinds, slotKeys) = (x.heads, x.headValues, x.bodies, x.kinds, x.slotKeys)
-        let (rows, firstRow, defaultRows) = (x.rows, x.firstRow, x.defaultRows)
-        let (items, firstItem) = (x.items, x.firstItem)
-        let (slotIsConstant, ruleSlots) = (x.slotIsConstant, x.ruleSlots)
         w.raw("{")
         // A slot's value is the same wherever the ticket's explanation shows
         // it (a rule's value, then each read of it by other rules): it is
         // encoded once, and copied from the line after that. Per slot: where
         // its text starts in the output (-1 before it is written) and its length.
         x.arena.withUnsafeBytes { arena in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, 2 * slotKeys.count)) { memo in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, 2 * x.slotKeys.count)) { memo in
                 memo.initialize(repeating: -1)
                 func put(_ span: ExplainFragments.Span) {
                     w.raw(UnsafeRawBufferPointer(rebasing: arena[span.start..<(span.start + span.count)]))
                 }
-                /// The slot's value again, when it was written before: false if not.
-                func again(slot: Int) -> Bool {
+                /// The slot's value: copied when it was written before, else
+                /// encoded (and remembered), `v` read only then.
+                func value(slot: Int, _ v: @autoclosure () -> CELValue) {
                     let start = memo[2 * slot]
-                    return start >= 0 && w.rewrite(from: start, count: memo[2 * slot + 1])
-                }
-                func value(_ v: CELValue, slot: Int) {
+                    if start >= 0, w.rewrite(from: start, count: memo[2 * slot + 1]) { return }
+                    let v = v()
                     switch v {
                     // Shorter to write than to look up and copy.
                     case .bool(let b): w.bool(b)
@@ -226,15 +221,15 @@ public final class AnswerWriter: Sendable {
                         if !first { w.raw(",") }
                         first = false
                         if case .error(let e) = records[index].value {
-                            put(heads[index])
+                            put(x.heads[index])
                             w.raw(",\"undetermined\":")
                             w.string(e.message)
                         } else {
-                            put(headValues[index])
-                            if !again(slot: ruleSlots[index]) { value(records[index].value, slot: ruleSlots[index]) }
+                            put(x.headValues[index])
+                            value(slot: x.ruleSlots[index], records[index].value)
                         }
-                        put(bodies[index])
-                        switch kinds[index] {
+                        put(x.bodies[index])
+                        switch x.kinds[index] {
                         case .expr:
                             break
                         case .table(let hit):
@@ -245,12 +240,12 @@ public final class AnswerWriter: Sendable {
                                     if j > 0 { w.raw(",") }
                                     w.raw("{\"number\":")
                                     w.int(Int64(row + 1))
-                                    put(rows[firstRow[index] + row])
+                                    put(x.rows[x.firstRow[index] + row])
                                     w.raw("}")
                                 }
                                 w.raw("]")
                             } else if let row = records[index].row,
-                                let fragment = row >= 0 ? rows[firstRow[index] + row] : defaultRows[index]
+                                let fragment = row >= 0 ? x.rows[x.firstRow[index] + row] : x.defaultRows[index]
                             {
                                 w.raw(",\"row\":{\"number\":")
                                 if row >= 0 { w.int(Int64(row + 1)) } else { w.string("default") }
@@ -261,7 +256,7 @@ public final class AnswerWriter: Sendable {
                             w.raw(",\"items\":[")
                             for (j, item) in records[index].items.enumerated() {
                                 if j > 0 { w.raw(",") }
-                                put(items[firstItem[index] + item])
+                                put(x.items[x.firstItem[index] + item])
                             }
                             w.raw("]")
                         }
@@ -269,8 +264,8 @@ public final class AnswerWriter: Sendable {
                         var entry = r.firstRead(of: index)
                         while entry >= 0 {
                             let (slot, next) = r.read(entry)
-                            put(slotKeys[slot])
-                            if !slotIsConstant[slot], !again(slot: slot) { value(values.currentValue(slot: slot), slot: slot) }
+                            put(x.slotKeys[slot])
+                            if !x.slotIsConstant[slot] { value(slot: slot, values.currentValue(slot: slot)) }
                             if next >= 0 { w.raw(",") }
                             entry = next
                         }

@@ -146,7 +146,7 @@ public final class TextExplainer {
             let rule = compiled.rules[r]
             let snap = snapshot.rules[r]
             let record = recorder.records[r]
-            let value = recorder.evaluated.contains(r) ? record.value : .error(CELError(.other, "not evaluated"))
+            let value = recorder.wasEvaluated(r) ? record.value : .error(CELError(.other, "not evaluated"))
             var line = Line(text: "\(text(snap.label, rule.name)): \(format(value))\(clauses(snap.clause))")
             if shown.contains(r) {
                 line.text += lang.seeAbove
