@@ -816,7 +816,8 @@ enum Printer {
             if case .literal(let v) = e.kind {
                 switch v {
                 case .int(let i) where i < 0: return 7
-                case .double(let d) where d.sign == .minus: return 7
+                // Infinities and NaN print as calls (`double("-Infinity")`), which bind tightest.
+                case .double(let d) where d.sign == .minus && d.isFinite: return 7
                 default: break
                 }
             }
@@ -907,7 +908,9 @@ enum Printer {
                 // (the canonical text must parse to itself: found by the cel fuzzer).
                 var number = false
                 if case .literal(.int) = args[0].kind { number = true }
-                if case .literal(.double) = args[0].kind { number = true }
+                // Infinities and NaN print as `double("…")` calls and read back as calls, so
+                // they need no parentheses (with them, "-(double(…))" would reprint without).
+                if case .literal(.double(let d)) = args[0].kind, d.isFinite { number = true }
                 writeChild(
                     args[0], parens: number || (precedence(args[0]) <= 7 && !isUnaryCall(args[0], "-_")), into: &out)
             case "_[_]" where args.count == 2:
