@@ -858,7 +858,7 @@ enum Printer {
         case .uintLiteral(let v): out += "\(v)u"
         case .ident(let n): out += n
         case .select(let operand, let field):
-            writeChild(operand, parens: precedence(operand) < 8, into: &out)
+            writeChild(operand, parens: needsParensBeforeDot(operand), into: &out)
             out += "." + field
         case .list(let items):
             out += "["
@@ -878,7 +878,7 @@ enum Printer {
             out += "}"
         case .call(let target, let name, let args):
             if let t = target {
-                writeChild(t, parens: precedence(t) < 8, into: &out)
+                writeChild(t, parens: needsParensBeforeDot(t), into: &out)
                 out += "." + name + "("
                 writeArgs(args, into: &out)
                 out += ")"
@@ -924,6 +924,14 @@ enum Printer {
                 out += ")"
             }
         }
+    }
+
+    /// Whether `e` needs parentheses before `.field` or `.method(…)`: anything that binds
+    /// looser than a primary, and a finite double literal, since the lexer reads `1.0.q` as
+    /// one malformed number (found by the cel fuzzer); `(1.0).q` reads back as itself.
+    static func needsParensBeforeDot(_ e: Expr) -> Bool {
+        if case .literal(.double(let d)) = e.kind, d.isFinite { return true }
+        return precedence(e) < 8
     }
 
     static func isUnaryCall(_ e: Expr, _ name: String) -> Bool {

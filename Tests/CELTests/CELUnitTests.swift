@@ -370,11 +370,19 @@ private func date(_ s: String) -> CELDate {
         for src in [
             "(1 + 2) * 3 - -1", "!(!true)", "(1 < 2) == (2 < 3)", "true ? (false ? 1 : 2) : 3", "[1][0]",
             "-(-1e999)", "-1e999 < 0.0", "-(1e999)", "[-1e999][0]", "-(-0.0)",
+            "[1.0][0] == 1.0",
         ] {
             guard let t = compileOK(src)?.canonicalText else { continue }
             #expect(compileOK(t)?.canonicalText == t)
             #expect(compileOK(t)?.evaluate(CELArrayActivation(values: [])) == compileOK(src)?.evaluate(CELArrayActivation(values: [])))
         }
+        // A double literal before a dot is parenthesized: "1.0.q" is one malformed number
+        // (the cel fuzzer found `1.0 . q` printing so). Unchecked: selection on a number.
+        for src in ["1.0 . q", "(2.5e3).q == 1", "1.0 .size()", "1 . q", "1.0e3 . size()"] {
+            guard let t = compileOK(src, checked: false)?.canonicalText else { continue }
+            #expect(compileOK(t, checked: false)?.canonicalText == t)
+        }
+        #expect(compileOK("1.0 . q", checked: false)?.canonicalText == "(1.0).q")
     }
 
     @Test func celLiteral() {
