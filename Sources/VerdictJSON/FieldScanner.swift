@@ -145,20 +145,35 @@ public struct FieldScanner {
         @usableFromInline let captures: UnsafeMutableBufferPointer<Capture>
         let frames: UnsafeMutableBufferPointer<(isObject: Bool, level: Int, firstKey: Int, capture: Int)>
         let keys: UnsafeMutableBufferPointer<(start: Int, end: Int)>
+        /// Per open container, the schema entry its last key matched (-1: none yet).
+        let lastEntry: UnsafeMutableBufferPointer<Int>
+        /// The key expected next: per schema entry, the entry that followed it
+        /// in its object last time, and per level (after the entries) the
+        /// entry an object of that level began with (-1: none). Lines of one
+        /// producer list their fields in one order, so the first guess is
+        /// usually right and the level's entries are not searched. Only the
+        /// speed depends on it, never what is read.
+        let next: UnsafeMutableBufferPointer<Int>
 
-        init(captures: Int, depth: Int, keys: Int) {
+        init(captures: Int, depth: Int, keys: Int, predictions: Int) {
             self.captures = .allocate(capacity: max(1, captures))
             self.captures.initialize(repeating: Capture())
             self.frames = .allocate(capacity: max(1, depth))
             self.frames.initialize(repeating: (false, -1, 0, -1))
             self.keys = .allocate(capacity: max(1, keys))
             self.keys.initialize(repeating: (0, 0))
+            self.lastEntry = .allocate(capacity: max(1, depth))
+            self.lastEntry.initialize(repeating: -1)
+            self.next = .allocate(capacity: max(1, predictions))
+            self.next.initialize(repeating: -1)
         }
 
         deinit {
             captures.deallocate()
             frames.deallocate()
             keys.deallocate()
+            lastEntry.deallocate()
+            next.deallocate()
         }
     }
 
@@ -180,7 +195,9 @@ public struct FieldScanner {
     public init(schema: Schema, maxDepth: Int = 64) {
         self.schema = schema
         self.maxDepth = maxDepth
-        self.storage = Storage(captures: schema.count, depth: maxDepth, keys: maxDepth * Self.maxKeysPerObject)
+        self.storage = Storage(
+            captures: schema.count, depth: maxDepth, keys: maxDepth * Self.maxKeysPerObject,
+            predictions: schema.entries.count + schema.levelRanges.count)
     }
 
     /// The capture of a path for the last line scanned, if present.
@@ -189,6 +206,29 @@ public struct FieldScanner {
         let c = storage.captures[id]
         return c.stamp == stamp ? c : nil
     }
+
+    /// The captures of the last line scanned, as plain memory: what a reader
+    /// keeps while it converts fields on demand (no reference counted; valid
+    /// while this scanner lives and scans no other line).
+    public struct Captures {
+        @usableFromInline let buffer: UnsafeMutableBufferPointer<Capture>
+        @usableFromInline let stamp: UInt32
+
+        @usableFromInline init(buffer: UnsafeMutableBufferPointer<Capture>, stamp: UInt32) {
+            self.buffer = buffer
+            self.stamp = stamp
+        }
+
+        /// The capture of a path, if present.
+        @inlinable @inline(__always)
+        public func capture(_ id: Int) -> Capture? {
+            let c = buffer[id]
+            return c.stamp == stamp ? c : nil
+        }
+    }
+
+    @inlinable
+    public var captures: Captures { Captures(buffer: storage.captures, stamp: stamp) }
 
     /// Scans a line; false when it must go to the slow path.
     public mutating func scan(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -236,6 +276,7 @@ public struct FieldScanner {
                     break
                 }
                 frames[frameCount] = (isObject, level, keyCount, target)
+                storage.lastEntry[frameCount] = -1
                 frameCount += 1
                 if isObject {
                     guard let t = readKey(bytes, &i, level: level) else { return false }
@@ -319,18 +360,33 @@ public struct FieldScanner {
         if level >= 0, start + 8 <= n, let kb = schema.keyBytes.baseAddress {
             let w = UInt64(littleEndian: (base + start).loadUnaligned(as: UInt64.self))
             let entries = schema.entries
-            for k in schema.levelRanges[level] where w & entries[k].mask == entries[k].quoted {
+            // Whether entry k is the key at `start`, its closing quote included.
+            @inline(__always) func matches(_ k: Int) -> Bool {
+                guard w & entries[k].mask == entries[k].quoted else { return false }
                 let length = entries[k].length
-                if length >= 8 {
-                    guard start + length < n, bytes[start + length] == UInt8(ascii: "\""),
-                        Self.same(base + start + 8, kb + entries[k].offset + 8, length - 8)
-                    else { continue }
+                return length < 8
+                    || (start + length < n && bytes[start + length] == UInt8(ascii: "\"")
+                        && Self.same(base + start + 8, kb + entries[k].offset + 8, length - 8))
+            }
+            let frame = frameCount - 1
+            let last = frame >= 0 ? storage.lastEntry[frame] : -1
+            let predictor = last >= 0 ? last : entries.count + level
+            var found = storage.next[predictor]
+            if found < 0 || !matches(found) {
+                found = -1
+                for k in schema.levelRanges[level] where matches(k) {
+                    found = k
+                    storage.next[predictor] = k
+                    break
                 }
-                i = start + length + 1
+            }
+            if found >= 0 {
+                if frame >= 0 { storage.lastEntry[frame] = found }
+                i = start + entries[found].length + 1
                 Self.skipSpace(bytes, &i)
                 guard i < n, bytes[i] == UInt8(ascii: ":") else { return nil }
                 i += 1
-                let id = entries[k].id
+                let id = entries[found].id
                 return storage.captures[id].stamp == stamp ? nil : id
             }
         }

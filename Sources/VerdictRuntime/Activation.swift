@@ -16,6 +16,7 @@ public final class TicketActivation: CELActivation {
     /// Per slot: the rule it holds (its index), or `Self.group` or `Self.given`
     /// (an input or a parameter): what a read does, without copying the slot's kind.
     private let kinds: UnsafeMutableBufferPointer<Int>
+    private static let lineGone = CELError(.other, "an input was read after its ticket's line was released")
     private static let group = -1
     private static let given = -2
     /// Per rule: its program when it is one expression whose result needs no
@@ -23,6 +24,14 @@ public final class TicketActivation: CELActivation {
     /// retaining the rule, its body or its program.
     private let plainPrograms: UnsafeMutableBufferPointer<Unmanaged<CELProgram>?>
     private var pendingGroups: [Int] = []
+    /// The fast path's binding (`reset(scanner:line:plan:)`): its plan, per
+    /// slot the plan's leaf a read converts (-1: none), the ready flags it
+    /// starts a ticket with (its leaves not ready), and the line being read.
+    private var fastPlan: Unmanaged<FastInputPlan>?
+    private let leafOfSlot: UnsafeMutableBufferPointer<Int>
+    private let fastReadyTemplate: UnsafeMutableBufferPointer<Bool>
+    private var lazyCaptures: FieldScanner.Captures?
+    private var lazyLine = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Nil unless someone listens: then one branch per event site.
     private let tracer: (any EvaluationTracer)?
     /// Set when the policy's plans are traced and the tracer wants their node events.
@@ -42,6 +51,9 @@ public final class TicketActivation: CELActivation {
         self.kinds = .allocate(capacity: max(1, count))
         self.ready = .allocate(capacity: max(1, count))
         self.readyTemplate = .allocate(capacity: max(1, count))
+        self.fastReadyTemplate = .allocate(capacity: max(1, count))
+        self.leafOfSlot = .allocate(capacity: max(1, count))
+        leafOfSlot.initialize(repeating: -1)
         self.plainPrograms = .allocate(capacity: max(1, policy.rules.count))
         plainPrograms.initialize(repeating: nil)
         for (index, rule) in policy.rules.enumerated() {
@@ -67,11 +79,13 @@ public final class TicketActivation: CELActivation {
         plainPrograms.deallocate()
         ready.deallocate()
         readyTemplate.deallocate()
+        fastReadyTemplate.deallocate()
+        leafOfSlot.deallocate()
     }
 
     /// Binds a ticket's inputs and forgets everything computed for the previous one.
     public func reset(ticket: JSONObject) {
-        startTicket()
+        startTicket(readyTemplate)
         policy.inputs.bind(ticket, values: values, pendingGroups: &pendingGroups)
         // Object inputs the ticket omitted (or got wrong) already hold null or an error.
         for slot in policy.groupSlots where !pendingGroups.contains(slot) { ready[slot] = true }
@@ -79,17 +93,46 @@ public final class TicketActivation: CELActivation {
 
     /// Forgets the previous ticket: nothing computed, the whole budget of steps.
     @inline(__always)
-    private func startTicket() {
-        if let to = ready.baseAddress, let from = readyTemplate.baseAddress { to.update(from: from, count: ready.count) }
+    private func startTicket(_ template: UnsafeMutableBufferPointer<Bool>) {
+        if let to = ready.baseAddress, let from = template.baseAddress { to.update(from: from, count: ready.count) }
         budget?.reset()
         pendingGroups.removeAll(keepingCapacity: true)
+        lazyCaptures = nil
     }
 
-    /// Binds a ticket read by the fast path (`FieldScanner`) through `plan`.
+    /// Binds a ticket read by the fast path (`FieldScanner`) through `plan`:
+    /// the object inputs now, each other field when first read, from `line`,
+    /// which must stay as it is until `finishLine()`.
     func reset(scanner: FieldScanner, line: UnsafeRawBufferPointer, plan: FastInputPlan) {
-        startTicket()
-        plan.bind(scanner, line, values: values, pendingGroups: &pendingGroups)
+        if fastPlan?.toOpaque() != Unmanaged.passUnretained(plan).toOpaque() { adopt(plan) }
+        startTicket(fastReadyTemplate)
+        let captures = scanner.captures
+        lazyCaptures = captures
+        lazyLine = line
+        plan.bind(captures, line, values: values, ready: ready, pendingGroups: &pendingGroups)
         for slot in policy.groupSlots where !pendingGroups.contains(slot) { ready[slot] = true }
+    }
+
+    /// The line of `reset(scanner:line:plan:)` is going away: fields not read
+    /// by then are not read for this ticket (values already read stay, for
+    /// `currentValue(slot:)`).
+    func finishLine() {
+        lazyCaptures = nil
+        lazyLine = UnsafeRawBufferPointer(start: nil, count: 0)
+    }
+
+    /// Takes `plan` as the fast path's binding (once per plan: the evaluator
+    /// keeps one plan per policy).
+    private func adopt(_ plan: FastInputPlan) {
+        fastPlan = Unmanaged.passUnretained(plan)
+        leafOfSlot.update(repeating: -1)
+        if let to = fastReadyTemplate.baseAddress, let from = readyTemplate.baseAddress {
+            to.update(from: from, count: fastReadyTemplate.count)
+        }
+        for leaf in plan.leaves where leaf.slot < leafOfSlot.count {
+            leafOfSlot[leaf.slot] = leaf.index
+            fastReadyTemplate[leaf.slot] = false
+        }
     }
 
     public func value(slot: Int) -> CELValue {
@@ -136,6 +179,11 @@ public final class TicketActivation: CELActivation {
                 }
             }
             v = .map((try? CELMap(entries: entries)) ?? CELMap())
+        } else if leafOfSlot[slot] >= 0, let plan = fastPlan {
+            // A field of the line being read, converted on its first read.
+            // (Never read after `finishLine()` today; were it, it says so.)
+            guard let captures = lazyCaptures else { return .error(Self.lineGone) }
+            v = plan._withUnsafeGuaranteedRef { $0.value(leaf: leafOfSlot[slot], captures, lazyLine) }
         } else {
             return values[slot]
         }

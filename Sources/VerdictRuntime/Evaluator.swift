@@ -313,6 +313,7 @@ public final class Evaluator {
             start(&e, id: id, policy: index)
             activation.reset(scanner: scanner, line: line, plan: plan)
             answer(&e, activation, policy: index)
+            activation.finishLine()
         }
     }
 

@@ -310,39 +310,67 @@ public final class FastInputPlan: Sendable {
         self.enumValues = enumValues
     }
 
+    /// The slot of each leaf (a field that is not an object input), with its
+    /// node's index: what `value(leaf:_:_:)` converts on first read.
+    var leaves: [(slot: Int, index: Int)] {
+        flat.indices.filter { flat[$0].kind != .object }.map { (flat[$0].slot, $0) }
+    }
+
+    /// Binds what the line decides as a whole, the object inputs: a present
+    /// object's slot goes to `pendingGroups` (its map is built when read); under
+    /// an object the line lacks (or gives as null) every field takes its own
+    /// default or is missing, under one that is not an object every field is
+    /// its error, and these are marked `ready`. The other fields are left for
+    /// `value(leaf:_:_:)` to convert when an expression first reads them: a
+    /// field no asked decision needs costs nothing.
     func bind(
-        _ scanner: FieldScanner, _ line: UnsafeRawBufferPointer, values: UnsafeMutableBufferPointer<CELValue>, pendingGroups: inout [Int]
+        _ scanner: FieldScanner.Captures, _ line: UnsafeRawBufferPointer, values: UnsafeMutableBufferPointer<CELValue>,
+        ready: UnsafeMutableBufferPointer<Bool>, pendingGroups: inout [Int]
     ) {
         flat.withUnsafeBufferPointer { flat in
             var i = 0
             while i < flat.count {
+                guard flat[i].kind == .object else {
+                    i += 1
+                    continue
+                }
                 let slot = flat[i].slot
                 guard let capture = scanner.capture(flat[i].capture), capture.kind != .null else {
                     values[slot] = nodes[i].absent
                     // Under a missing object every field takes its own default (or is missing).
-                    for k in (i + 1)..<flat[i].end { values[flat[k].slot] = nodes[k].absent }
+                    for k in (i + 1)..<flat[i].end {
+                        values[flat[k].slot] = nodes[k].absent
+                        ready[flat[k].slot] = true
+                    }
                     i = flat[i].end
                     continue
                 }
-                if flat[i].kind == .object {
-                    guard capture.kind == .object else {
-                        let e = CELError(
-                            .invalidArgument,
-                            "\(nodes[i].path): expected an object, got \(InputPlan.describe(json(capture, line)))")
-                        values[slot] = .error(e)
-                        // Under an invalid object nothing is known: no default is a guess.
-                        for k in (i + 1)..<flat[i].end { values[flat[k].slot] = .error(e) }
-                        i = flat[i].end
-                        continue
+                guard capture.kind == .object else {
+                    let e = CELError(
+                        .invalidArgument,
+                        "\(nodes[i].path): expected an object, got \(InputPlan.describe(json(capture, line)))")
+                    values[slot] = .error(e)
+                    // Under an invalid object nothing is known: no default is a guess.
+                    for k in (i + 1)..<flat[i].end {
+                        values[flat[k].slot] = .error(e)
+                        ready[flat[k].slot] = true
                     }
-                    pendingGroups.append(slot)
-                    i += 1
+                    i = flat[i].end
                     continue
                 }
-                values[slot] = convert(flat[i], i, capture, line)
+                pendingGroups.append(slot)
                 i += 1
             }
         }
+    }
+
+    /// The value of leaf `index` (see `leaves`) for the line `captures` were
+    /// scanned from, when its enclosing objects are present (`bind` settled the rest).
+    @inline(__always)
+    func value(leaf index: Int, _ captures: FieldScanner.Captures, _ line: UnsafeRawBufferPointer) -> CELValue {
+        let f = flat[index]
+        guard let capture = captures.capture(f.capture), capture.kind != .null else { return nodes[index].absent }
+        return convert(f, index, capture, line)
     }
 
     /// The field's value as JSON, for the slow conversions and messages.
